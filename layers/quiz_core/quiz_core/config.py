@@ -1,0 +1,168 @@
+"""Typed configuration, read from the environment once per cold start.
+
+Every variable name is defined here. A missing or malformed value raises ``ConfigError``
+naming the variable, so a misconfigured function fails at its first invocation instead of
+half-way through a request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DATABASE_URL = "DATABASE_URL"
+CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
+CONNECTION_TTL_SECONDS = "CONNECTION_TTL_SECONDS"
+MANAGEMENT_API_ENDPOINT = "MANAGEMENT_API_ENDPOINT"
+WEBSOCKET_URL = "WEBSOCKET_URL"
+WELCOME_FUNCTION_NAME = "WELCOME_FUNCTION_NAME"
+BROADCAST_CONCURRENCY = "BROADCAST_CONCURRENCY"
+POST_TIMEOUT_SECONDS = "POST_TIMEOUT_SECONDS"
+
+# A connection lives at most two hours on API Gateway; the row outlives it a little so a
+# missed $disconnect is cleaned up by the TTL soon after.
+DEFAULT_CONNECTION_TTL_SECONDS = 2 * 3600 + 600
+
+
+class ConfigError(Exception):
+    """The environment does not describe a usable configuration."""
+
+
+@dataclass(frozen=True, repr=False)
+class DatabaseUrl:
+    """A libpq connection string; never printed, since it may carry a password."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "DatabaseUrl(<hidden>)"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: DatabaseUrl
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> DatabaseConfig:
+        url = _required(environ, DATABASE_URL)
+        if not re.match(r"^(postgres(ql)?://|\w+=)", url):
+            raise ConfigError(
+                f"{DATABASE_URL} must be a postgresql:// URL or a libpq 'key=value' string; "
+                "the value given is neither (not shown, it may hold a password)"
+            )
+        return cls(url=DatabaseUrl(url))
+
+
+@dataclass(frozen=True)
+class ConnectionsConfig:
+    table_name: str
+    ttl_seconds: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ConnectionsConfig:
+        return cls(
+            table_name=_required(environ, CONNECTIONS_TABLE),
+            ttl_seconds=_integer(
+                environ, CONNECTION_TTL_SECONDS, DEFAULT_CONNECTION_TTL_SECONDS, 60, 86400
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ManagementApiConfig:
+    """Where and how to post to WebSocket clients.
+
+    ``endpoint`` is None on AWS without a custom domain: the endpoint then comes from each
+    event's domain name and stage.
+    """
+
+    endpoint: str | None
+    broadcast_concurrency: int
+    post_timeout_seconds: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ManagementApiConfig:
+        return cls(
+            endpoint=_optional_url(environ, MANAGEMENT_API_ENDPOINT, ("http://", "https://")),
+            broadcast_concurrency=_integer(environ, BROADCAST_CONCURRENCY, 32, 1, 256),
+            post_timeout_seconds=_integer(environ, POST_TIMEOUT_SECONDS, 2, 1, 10),
+        )
+
+
+@dataclass(frozen=True)
+class JoinQuizConfig:
+    database: DatabaseConfig
+    websocket_url: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> JoinQuizConfig:
+        websocket_url = _optional_url(environ, WEBSOCKET_URL, ("ws://", "wss://"))
+        if websocket_url is None:
+            raise ConfigError(f"{WEBSOCKET_URL} is required: the URL players connect to")
+        return cls(database=DatabaseConfig.from_environ(environ), websocket_url=websocket_url)
+
+
+@dataclass(frozen=True)
+class ConnectConfig:
+    database: DatabaseConfig
+    connections: ConnectionsConfig
+    management_api: ManagementApiConfig
+    welcome_function_name: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ConnectConfig:
+        return cls(
+            database=DatabaseConfig.from_environ(environ),
+            connections=ConnectionsConfig.from_environ(environ),
+            management_api=ManagementApiConfig.from_environ(environ),
+            welcome_function_name=_required(environ, WELCOME_FUNCTION_NAME),
+        )
+
+
+@dataclass(frozen=True)
+class MessagingConfig:
+    """What every function that talks to connected players needs."""
+
+    database: DatabaseConfig
+    connections: ConnectionsConfig
+    management_api: ManagementApiConfig
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> MessagingConfig:
+        return cls(
+            database=DatabaseConfig.from_environ(environ),
+            connections=ConnectionsConfig.from_environ(environ),
+            management_api=ManagementApiConfig.from_environ(environ),
+        )
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required and is missing or empty; set it on the function")
+    return value
+
+
+def _optional_url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.startswith(schemes):
+        raise ConfigError(f"{name}={value!r} must start with one of {', '.join(schemes)}")
+    return value.rstrip("/")
+
+
+def _integer(
+    environ: Mapping[str, str], name: str, default: int, minimum: int, maximum: int
+) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value} is outside the allowed range {minimum}..{maximum}")
+    return value

@@ -1,0 +1,103 @@
+"""Domain errors. Each carries a stable ``code`` that clients can switch on.
+
+The mapping to HTTP statuses and WebSocket replies lives in ``quiz_core.edge``; nothing here
+knows about transports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+class QuizError(Exception):
+    """Base of every error a player can cause; ``details`` are safe to show to them."""
+
+    code = "quiz_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidRequest(QuizError):
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, **({"field": field} if field else {}))
+
+
+class QuizNotFound(QuizError):
+    code = "quiz_not_found"
+
+    def __init__(self, quiz_id: str) -> None:
+        super().__init__(f"No quiz has the id {quiz_id!r}; check the id or list the quizzes")
+
+
+class UserNotFound(QuizError):
+    code = "user_not_found"
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"No user has the id {user_id!r}; check the id")
+
+
+class QuizEnded(QuizError):
+    code = "quiz_ended"
+
+    def __init__(self, quiz_id: str, end_time: datetime) -> None:
+        super().__init__(
+            f"Quiz {quiz_id!r} ended at {end_time.isoformat()}; pick a quiz that is still open",
+            end_time=end_time.isoformat(),
+        )
+
+
+class QuizNotStarted(QuizError):
+    code = "quiz_not_started"
+
+    def __init__(self, quiz_id: str, start_time: datetime) -> None:
+        super().__init__(
+            f"Quiz {quiz_id!r} starts at {start_time.isoformat()}; answers open then",
+            start_time=start_time.isoformat(),
+        )
+
+
+class NotAParticipant(QuizError):
+    code = "not_a_participant"
+
+    def __init__(self, quiz_id: str, user_id: str) -> None:
+        super().__init__(
+            f"User {user_id!r} has not joined quiz {quiz_id!r}; "
+            f"call POST /join_quiz/{quiz_id}/{user_id} first"
+        )
+
+
+class QuestionNotInQuiz(QuizError):
+    code = "question_not_in_quiz"
+
+    def __init__(self, quiz_id: str, question_id: str) -> None:
+        super().__init__(
+            f"Question {question_id!r} is not part of quiz {quiz_id!r}; "
+            "answer one of the questions sent in the welcome"
+        )
+
+
+class InvalidChoice(QuizError):
+    code = "invalid_choice"
+
+    def __init__(self, question_id: str, choice: int, choice_count: int) -> None:
+        super().__init__(
+            f"Choice {choice} does not exist for question {question_id!r}; "
+            f"send a choice index from 0 to {choice_count - 1}",
+            choice_count=choice_count,
+        )
+
+
+class UnknownConnection(QuizError):
+    code = "unknown_connection"
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(
+            f"Connection {connection_id!r} is not registered; reconnect with "
+            "?quiz_id=...&user_id=..."
+        )

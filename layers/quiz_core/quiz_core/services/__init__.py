@@ -1,0 +1,1 @@
+"""Use cases: each module checks the rules for one player action and performs it."""

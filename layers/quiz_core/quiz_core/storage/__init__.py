@@ -1,0 +1,1 @@
+"""Adapters to PostgreSQL and DynamoDB. Only modules here import psycopg or boto3."""

@@ -1,0 +1,79 @@
+"""One PostgreSQL connection per Lambda environment, opened lazily and reused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from quiz_core.config import DatabaseUrl
+
+Connection = psycopg.Connection[DictRow]
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached; the request may be retried."""
+
+
+class Database:
+    """Runs units of work, one transaction each, on a connection kept across invocations.
+
+    A warm Lambda environment may hold a connection that died while it slept (a database
+    restart, a proxy idle timeout). The first unit of work on such a connection fails
+    before anything is committed; it is then run once more on a fresh connection, so the
+    restart costs a reconnect instead of a failed request. Units of work must therefore be
+    safe to run twice, which the callers guarantee with keys and ``ON CONFLICT``.
+    """
+
+    def __init__(self, url: DatabaseUrl, connect_timeout_seconds: int = 5) -> None:
+        self._url = url
+        self._connect_timeout_seconds = connect_timeout_seconds
+        self._connection: Connection | None = None
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        reused = self._connection is not None and not self._connection.closed
+        try:
+            return self._run_once(work)
+        except psycopg.OperationalError as exc:
+            self.close()
+            if not reused:
+                raise DatabaseUnavailable("PostgreSQL failed during a transaction") from exc
+        try:
+            return self._run_once(work)
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise DatabaseUnavailable("PostgreSQL failed during a transaction") from exc
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _run_once(self, work: Callable[[Connection], T]) -> T:
+        connection = self._open_connection()
+        with connection.transaction():
+            return work(connection)
+
+    def _open_connection(self) -> Connection:
+        if self._connection is not None and not self._connection.closed:
+            if not self._connection.broken:
+                return self._connection
+            self._connection.close()
+        try:
+            # NOTE: prepare_threshold=None keeps statements unprepared so that, behind RDS
+            # Proxy, the session is never pinned; autocommit makes each transaction() block
+            # exactly one transaction.
+            self._connection = psycopg.connect(
+                self._url.value,
+                autocommit=True,
+                row_factory=dict_row,
+                prepare_threshold=None,
+                connect_timeout=self._connect_timeout_seconds,
+                application_name="quiz-backend",
+            )
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable("could not connect to PostgreSQL") from exc
+        return self._connection
