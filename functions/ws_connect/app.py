@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from quiz_core.config import ConnectConfig
 from quiz_core.delivery.management_api import ManagementApi
 from quiz_core.delivery.welcome_trigger import WelcomeTrigger

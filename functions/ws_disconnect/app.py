@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from quiz_core.config import ConnectionsConfig
 from quiz_core.edge.websocket import WebSocketEvent
 from quiz_core.services.participation import close_connection

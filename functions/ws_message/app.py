@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from quiz_core.config import MessagingConfig
 from quiz_core.edge.websocket import (
     WebSocketEvent,

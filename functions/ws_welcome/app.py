@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from quiz_core.config import MessagingConfig
 from quiz_core.delivery.welcome_trigger import WelcomeRequest
 from quiz_core.errors import QuizError
