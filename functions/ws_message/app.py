@@ -1,4 +1,4 @@
-"""Every WebSocket message route: answer, leaderboard, ping and $default.
+"""Every WebSocket message route: answer, next, leaderboard, state, ping and $default.
 
 Replies go through the management API and the function returns no body, which behaves the
 same on AWS (one-way routes drop bodies) and on emulators that forward them.
@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from quiz_core.config import MessagingConfig
+from quiz_core.config import GameplayConfig
 from quiz_core.edge.websocket import (
     WebSocketEvent,
     answer_request,
@@ -26,21 +26,32 @@ from quiz_core.services.answering import (
     MessageContext,
     answer_ping,
     send_leaderboard,
+    send_state,
+    skip_question,
     submit_answer,
 )
-from quiz_core.wiring import build_messaging
+from quiz_core.wiring import build_gameplay, build_messaging
 
 logger = Logger()
-messaging = build_messaging(MessagingConfig.from_environ(os.environ))
+config = GameplayConfig.from_environ(os.environ)
+messaging = build_messaging(config.messaging)
+game = build_gameplay(config, messaging)
 
 
 def on_answer(context: MessageContext, payload: dict[str, Any]) -> None:
-    request = answer_request(payload)
-    submit_answer(messaging.repository, messaging.registry, messaging.channel, context, request)
+    submit_answer(game, context, answer_request(payload))
+
+
+def on_next(context: MessageContext, payload: dict[str, Any]) -> None:
+    skip_question(game, context)
 
 
 def on_leaderboard(context: MessageContext, payload: dict[str, Any]) -> None:
-    send_leaderboard(messaging.repository, messaging.registry, messaging.channel, context)
+    send_leaderboard(game, context)
+
+
+def on_state(context: MessageContext, payload: dict[str, Any]) -> None:
+    send_state(game, context)
 
 
 def on_ping(context: MessageContext, payload: dict[str, Any]) -> None:
@@ -49,7 +60,9 @@ def on_ping(context: MessageContext, payload: dict[str, Any]) -> None:
 
 ACTIONS: dict[str, Callable[[MessageContext, dict[str, Any]], None]] = {
     "answer": on_answer,
+    "next": on_next,
     "leaderboard": on_leaderboard,
+    "state": on_state,
     "ping": on_ping,
 }
 

@@ -19,6 +19,10 @@ WEBSOCKET_URL = "WEBSOCKET_URL"
 WELCOME_FUNCTION_NAME = "WELCOME_FUNCTION_NAME"
 BROADCAST_CONCURRENCY = "BROADCAST_CONCURRENCY"
 POST_TIMEOUT_SECONDS = "POST_TIMEOUT_SECONDS"
+PUSH_MARKS_TABLE = "PUSH_MARKS_TABLE"
+LEADERBOARD_PUSH_QUEUE_URL = "LEADERBOARD_PUSH_QUEUE_URL"
+LEADERBOARD_PUSH_INTERVAL_SECONDS = "LEADERBOARD_PUSH_INTERVAL_SECONDS"
+LIFECYCLE_QUEUE_URL = "LIFECYCLE_QUEUE_URL"
 
 # A connection lives at most two hours on API Gateway; the row outlives it a little so a
 # missed $disconnect is cleaned up by the TTL soon after.
@@ -135,6 +139,68 @@ class MessagingConfig:
             connections=ConnectionsConfig.from_environ(environ),
             management_api=ManagementApiConfig.from_environ(environ),
         )
+
+
+@dataclass(frozen=True)
+class GameplayConfig:
+    """The message function: messaging plus the coalesced leaderboard pushes."""
+
+    messaging: MessagingConfig
+    push_marks_table: str
+    push_queue_url: str
+    push_interval_seconds: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> GameplayConfig:
+        return cls(
+            messaging=MessagingConfig.from_environ(environ),
+            push_marks_table=_required(environ, PUSH_MARKS_TABLE),
+            push_queue_url=_url(environ, LEADERBOARD_PUSH_QUEUE_URL),
+            push_interval_seconds=_integer(environ, LEADERBOARD_PUSH_INTERVAL_SECONDS, 1, 1, 900),
+        )
+
+
+@dataclass(frozen=True)
+class LeaderboardPushConfig:
+    messaging: MessagingConfig
+    push_marks_table: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> LeaderboardPushConfig:
+        return cls(
+            messaging=MessagingConfig.from_environ(environ),
+            push_marks_table=_required(environ, PUSH_MARKS_TABLE),
+        )
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    """The quiz clock posts without an incoming event, so it needs the endpoint itself."""
+
+    messaging: MessagingConfig
+    lifecycle_queue_url: str
+    management_endpoint: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ClockConfig:
+        messaging = MessagingConfig.from_environ(environ)
+        if messaging.management_api.endpoint is None:
+            raise ConfigError(
+                f"{MANAGEMENT_API_ENDPOINT} is required by the quiz clock: it posts to players "
+                "without an incoming WebSocket event to take the endpoint from"
+            )
+        return cls(
+            messaging=messaging,
+            lifecycle_queue_url=_url(environ, LIFECYCLE_QUEUE_URL),
+            management_endpoint=messaging.management_api.endpoint,
+        )
+
+
+def _url(environ: Mapping[str, str], name: str) -> str:
+    value = _optional_url(environ, name, ("http://", "https://"))
+    if value is None:
+        raise ConfigError(f"{name} is required and is missing or empty; set it on the function")
+    return value
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:

@@ -101,3 +101,34 @@ class UnknownConnection(QuizError):
             f"Connection {connection_id!r} is not registered; reconnect with "
             "?quiz_id=...&user_id=..."
         )
+
+
+class QuestionNotServed(QuizError):
+    code = "question_not_served"
+
+    def __init__(self, question_id: str) -> None:
+        super().__init__(
+            f"Question {question_id!r} has not been served to you yet; "
+            "answer the current question first"
+        )
+
+
+class QuestionStillOpen(QuizError):
+    code = "question_still_open"
+
+    def __init__(self, question_id: str, closes_at_ms: int) -> None:
+        super().__init__(
+            f"Question {question_id!r} is still open; answer it, or send 'next' after it closes",
+            question_id=question_id,
+            closes_at=closes_at_ms,
+        )
+
+
+class NoCurrentQuestion(QuizError):
+    code = "no_current_question"
+
+    def __init__(self, quiz_id: str) -> None:
+        super().__init__(
+            f"There is no question to move on from in quiz {quiz_id!r}; "
+            "wait for the quiz to start, or for your result"
+        )

@@ -89,3 +89,26 @@ class ConnectionRecord:
     user_id: str
     connected_at_ms: int
     expires_at: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A player's final result for one question."""
+
+    question_id: str
+    choice: int | None
+    status: str
+    correct: bool
+    points_awarded: int
+    base_points: int
+    streak_bonus: int
+    elapsed_ms: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A participant's running totals, as stored with their participation."""
+
+    score: int
+    streak: int
+    answer_time_ms: int

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quiz_core.config import MessagingConfig
+from quiz_core.config import GameplayConfig, MessagingConfig
 from quiz_core.delivery.management_api import Broadcaster, ManagementApi
+from quiz_core.delivery.push_queue import QuizEventQueue
 from quiz_core.delivery.quiz_channel import QuizChannel
+from quiz_core.services.answering import Gameplay
+from quiz_core.services.leaderboard_push import LeaderboardPushes
 from quiz_core.storage.connection_registry import ConnectionRegistry
 from quiz_core.storage.database import Database
+from quiz_core.storage.push_marks import PushMarks
 from quiz_core.storage.quiz_repository import QuizRepository
 
 
@@ -41,4 +45,19 @@ def build_messaging(
         management_api=api,
         channel=QuizChannel(api, broadcaster, registry),
         ttl_seconds=config.connections.ttl_seconds,
+    )
+
+
+def build_gameplay(config: GameplayConfig, messaging: Messaging | None = None) -> Gameplay:
+    messaging = messaging or build_messaging(config.messaging)
+    pushes = LeaderboardPushes(
+        PushMarks(config.push_marks_table),
+        QuizEventQueue(config.push_queue_url),
+        config.push_interval_seconds,
+    )
+    return Gameplay(
+        repository=messaging.repository,
+        registry=messaging.registry,
+        channel=messaging.channel,
+        pushes=pushes,
     )

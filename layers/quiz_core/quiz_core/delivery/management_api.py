@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,10 @@ class ManagementApi:
     def endpoint_for(self, domain_name: str, stage: str) -> str:
         """The configured endpoint, or the one API Gateway serves the event's stage on."""
         return self._config.endpoint or f"https://{domain_name}/{stage}"
+
+    def configured_or(self, endpoint: str) -> str:
+        """The configured endpoint when there is one, else ``endpoint``."""
+        return self._config.endpoint or endpoint
 
     def post(self, endpoint: str, connection_id: str, message: dict[str, Any]) -> Delivery:
         return self.post_raw(endpoint, connection_id, encode(message))
@@ -120,6 +124,24 @@ class Broadcaster:
             gone=tuple(cid for cid, r in zip(ids, results, strict=True) if r is Delivery.GONE),
             failed=tuple(cid for cid, r in zip(ids, results, strict=True) if r is Delivery.FAILED),
         )
+
+    def send_each(
+        self, endpoint: str, messages: Sequence[tuple[str, dict[str, Any]]]
+    ) -> BroadcastReport:
+        """Sends each connection its own message, in parallel."""
+        results = list(
+            self._pool.map(lambda item: self._api.post(endpoint, item[0], item[1]), messages)
+        )
+        ids = [connection_id for connection_id, _ in messages]
+        return _report(ids, results)
+
+
+def _report(ids: Sequence[str], results: Sequence[Delivery]) -> BroadcastReport:
+    return BroadcastReport(
+        delivered=sum(1 for r in results if r is Delivery.DELIVERED),
+        gone=tuple(cid for cid, r in zip(ids, results, strict=True) if r is Delivery.GONE),
+        failed=tuple(cid for cid, r in zip(ids, results, strict=True) if r is Delivery.FAILED),
+    )
 
 
 class MessageTooLarge(Exception):

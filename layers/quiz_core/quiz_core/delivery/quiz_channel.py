@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from quiz_core.delivery.management_api import Broadcaster, BroadcastReport, Delivery, ManagementApi
-from quiz_core.storage.connection_registry import ConnectionRegistry
+from quiz_core.storage.connection_registry import ConnectionRegistry, PlayerConnection
 
 logger = Logger(child=True)
 
@@ -38,17 +39,50 @@ class QuizChannel:
     def forget(self, connection_id: str) -> None:
         self._registry.remove(connection_id)
 
+    def send_to_player(
+        self, endpoint: str, quiz_id: str, user_id: str, message: dict[str, Any]
+    ) -> BroadcastReport:
+        """To every connection the player has open in the quiz (a phone and a tablet)."""
+        connection_ids = self._registry.connections_of_player(quiz_id, user_id)
+        return self._settle(
+            quiz_id,
+            message.get("type"),
+            len(connection_ids),
+            self._broadcaster.broadcast(endpoint, connection_ids, message),
+        )
+
     def broadcast(self, endpoint: str, quiz_id: str, message: dict[str, Any]) -> BroadcastReport:
-        connection_ids = list(self._registry.connection_ids_of_quiz(quiz_id))
+        connection_ids = [c.connection_id for c in self._registry.players_of_quiz(quiz_id)]
         report = self._broadcaster.broadcast(endpoint, connection_ids, message)
+        return self._settle(quiz_id, message.get("type"), len(connection_ids), report)
+
+    def send_each(
+        self,
+        endpoint: str,
+        quiz_id: str,
+        compose: Callable[[PlayerConnection], dict[str, Any] | None],
+    ) -> BroadcastReport:
+        """A message of its own to every connection of the quiz, built by ``compose``.
+
+        A connection for which ``compose`` returns None is left out.
+        """
+        composed = [(c.connection_id, compose(c)) for c in self._registry.players_of_quiz(quiz_id)]
+        items = [(cid, message) for cid, message in composed if message is not None]
+        report = self._broadcaster.send_each(endpoint, items)
+        kind = items[0][1].get("type") if items else None
+        return self._settle(quiz_id, kind, len(items), report)
+
+    def _settle(
+        self, quiz_id: str, kind: object, recipients: int, report: BroadcastReport
+    ) -> BroadcastReport:
         for connection_id in report.gone:
             self.forget(connection_id)
         logger.info(
             "broadcast sent",
             extra={
                 "quiz_id": quiz_id,
-                "message_type": message.get("type"),
-                "recipients": len(connection_ids),
+                "message_type": kind,
+                "recipients": recipients,
                 "delivered": report.delivered,
                 "gone": len(report.gone),
                 "failed": len(report.failed),

@@ -32,3 +32,11 @@ def ensure_can_answer(quiz: Quiz, question_id: str, now: datetime) -> None:
 def ensure_choice_exists(question: Question, choice: int) -> None:
     if not 0 <= choice < len(question.choices):
         raise InvalidChoice(question.question_id, choice, len(question.choices))
+
+
+def ensure_open(quiz: Quiz, now: datetime) -> None:
+    phase = quiz.phase(now)
+    if phase is QuizPhase.UPCOMING:
+        raise QuizNotStarted(quiz.quiz_id, quiz.start_time)
+    if phase is QuizPhase.ENDED:
+        raise QuizEnded(quiz.quiz_id, quiz.end_time)

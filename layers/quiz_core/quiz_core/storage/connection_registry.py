@@ -10,6 +10,7 @@ names and a test checks that they agree.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -23,6 +24,9 @@ CONNECTION_ID = "connection_id"
 QUIZ_ID = "quiz_id"
 USER_ID = "user_id"
 CONNECTED_AT = "connected_at"
+# "{user_id}#{connection_id}": the index's sort key, so that one index finds both every
+# connection of a quiz and the connections of one player in it. Ids never contain "#".
+PLAYER_CONNECTION = "player_connection"
 EXPIRES_AT = "expires_at"
 QUIZ_INDEX = "by_quiz"
 
@@ -65,28 +69,49 @@ class ConnectionRegistry:
         except self._client.exceptions.ConditionalCheckFailedException:
             return
 
-    def connection_ids_of_quiz(self, quiz_id: str) -> Iterator[str]:
+    def players_of_quiz(self, quiz_id: str) -> Iterator[PlayerConnection]:
         """Every registered connection of a quiz, one index page at a time.
 
         The index projects keys only: a broadcast needs nothing else, and a smaller index
         costs less to write on every connect and disconnect.
         """
+        yield from self._query_index(quiz_id, None)
+
+    def connections_of_player(self, quiz_id: str, user_id: str) -> list[str]:
+        return [c.connection_id for c in self._query_index(quiz_id, user_id)]
+
+    def _query_index(self, quiz_id: str, user_id: str | None) -> Iterator[PlayerConnection]:
+        condition = "#quiz = :quiz"
+        names = {"#quiz": QUIZ_ID}
+        values: dict[str, Any] = {":quiz": {"S": quiz_id}}
+        if user_id is not None:
+            condition += " AND begins_with(#player, :player)"
+            names["#player"] = PLAYER_CONNECTION
+            values[":player"] = {"S": f"{user_id}#"}
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table_name,
             IndexName=QUIZ_INDEX,
-            KeyConditionExpression="#quiz = :quiz",
-            ExpressionAttributeNames={"#quiz": QUIZ_ID},
-            ExpressionAttributeValues={":quiz": {"S": quiz_id}},
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
         for page in pages:
             for item in page.get("Items", []):
-                yield item[CONNECTION_ID]["S"]
+                user, _, connection_id = item[PLAYER_CONNECTION]["S"].partition("#")
+                yield PlayerConnection(connection_id=connection_id, user_id=user)
+
+
+@dataclass(frozen=True)
+class PlayerConnection:
+    connection_id: str
+    user_id: str
 
 
 def _item_from_record(record: ConnectionRecord) -> dict[str, Any]:
     return {
         CONNECTION_ID: {"S": record.connection_id},
+        PLAYER_CONNECTION: {"S": f"{record.user_id}#{record.connection_id}"},
         QUIZ_ID: {"S": record.quiz_id},
         USER_ID: {"S": record.user_id},
         CONNECTED_AT: {"N": str(record.connected_at_ms)},
