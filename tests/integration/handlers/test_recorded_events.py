@@ -1,0 +1,80 @@
+"""Every event file of ``events/`` runs through its handler, with ids of seeded data.
+
+The files are what ``sam local invoke -e`` takes; these tests keep them in step with the
+handlers. Each file names the sample quiz ``voc202411290900`` and user ``1a2b3c``; the
+tests put a seeded quiz and player in their place, and a current time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.integration.handlers.harness import Aws, Handlers, QuizDatabase, SeededQuiz
+from tests.support.events import event_names, load_event, new_connection_id
+
+SAMPLE_QUIZ_ID = "voc202411290900"
+SAMPLE_USER_ID = "1a2b3c"
+
+
+@dataclass(frozen=True)
+class Expected:
+    function_dir: str
+    result: dict[str, Any]
+    replies: tuple[str, ...]
+
+
+EXPECTED = {
+    "join_quiz": Expected("join_quiz", {"statusCode": 200}, ()),
+    "ws_connect": Expected("ws_connect", {"statusCode": 200}, ()),
+    "ws_welcome": Expected("ws_welcome", {"delivery": "delivered"}, ("welcome",)),
+    "ws_message_answer": Expected(
+        "ws_message", {"statusCode": 200}, ("answer_result", "leaderboard")
+    ),
+    "ws_message_leaderboard": Expected("ws_message", {"statusCode": 200}, ("leaderboard",)),
+    "ws_message_ping": Expected("ws_message", {"statusCode": 200}, ("pong",)),
+    "ws_message_default": Expected("ws_message", {"statusCode": 200}, ("error",)),
+    "ws_disconnect": Expected("ws_disconnect", {"statusCode": 200}, ()),
+}
+
+
+def test_every_event_file_is_run_by_a_test() -> None:
+    assert sorted(EXPECTED) == event_names()
+
+
+def _adapted(name: str, quiz: SeededQuiz, connection_id: str) -> dict[str, Any]:
+    text = json.dumps(load_event(name))
+    assert SAMPLE_QUIZ_ID in text or name.startswith(("ws_message", "ws_disconnect"))
+    text = text.replace(SAMPLE_QUIZ_ID, quiz.quiz_id).replace(SAMPLE_USER_ID, quiz.user_ids[0])
+    event: dict[str, Any] = json.loads(text)
+
+    context = event.get("requestContext")
+    if context is None:  # the welcome request, sent by $connect rather than API Gateway
+        event.update(connection_id=connection_id, requested_at_ms=quiz.during_ms)
+        return event
+    context["connectionId"] = connection_id
+    context["requestTimeEpoch" if "requestTimeEpoch" in context else "timeEpoch"] = quiz.during_ms
+    if name == "ws_message_answer":
+        body = json.loads(event["body"])
+        event["body"] = json.dumps({**body, "question_id": quiz.questions[0].question_id})
+    return event
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_event_file_runs_through_its_handler(
+    name: str, handlers: Handlers, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    expected = EXPECTED[name]
+    quiz = quiz_db.seed(players=1, joined=name != "join_quiz")
+    connection_id = new_connection_id()
+    if name not in ("join_quiz", "ws_connect"):
+        aws.register(connection_id, quiz.quiz_id, quiz.user_ids[0], quiz.start_ms)
+    invoke = handlers.invoker(expected.function_dir)
+
+    result = invoke(_adapted(name, quiz, connection_id))
+
+    assert {key: result[key] for key in expected.result} == expected.result
+    assert tuple(m["type"] for m in aws.posts_to(connection_id)) == expected.replies

@@ -1,0 +1,121 @@
+"""WebSocket $connect through the ws_connect handler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.handlers.harness import (
+    MANAGEMENT_API_ENDPOINT,
+    WELCOME_FUNCTION_NAME,
+    Aws,
+    Invoke,
+    QuizDatabase,
+    SeededQuiz,
+    now_ms,
+)
+from tests.support.events import new_connection_id, websocket_event
+
+
+def _connect_event(
+    connection_id: str, at_ms: int, quiz_id: str | None, user_id: str | None
+) -> dict[str, object]:
+    query = {"quiz_id": quiz_id, "user_id": user_id}
+    return websocket_event(
+        "ws_connect", connection_id=connection_id, request_time_ms=at_ms, query=query
+    )
+
+
+@pytest.fixture
+def quiz(quiz_db: QuizDatabase) -> SeededQuiz:
+    return quiz_db.seed()
+
+
+def test_a_participant_of_an_open_quiz_is_admitted_and_registered(
+    ws_connect: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id, at_ms = new_connection_id(), now_ms()
+
+    response = ws_connect(_connect_event(connection_id, at_ms, quiz.quiz_id, quiz.user_ids[0]))
+
+    assert response == {"statusCode": 200}
+    assert aws.connection_item(connection_id) == {
+        "connection_id": connection_id,
+        "quiz_id": quiz.quiz_id,
+        "user_id": quiz.user_ids[0],
+        "connected_at": str(at_ms),
+        # Two hours (API Gateway's longest connection) and ten minutes.
+        "expires_at": str(at_ms // 1000 + 2 * 3600 + 600),
+    }
+
+
+def test_an_admitted_connection_asks_for_its_welcome_asynchronously(
+    ws_connect: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id, at_ms = new_connection_id(), now_ms()
+
+    ws_connect(_connect_event(connection_id, at_ms, quiz.quiz_id, quiz.user_ids[0]))
+
+    (invocation,) = aws.invocations.invocations
+    assert invocation.function_name == WELCOME_FUNCTION_NAME
+    assert invocation.invocation_type == "Event"
+    assert invocation.payload == {
+        "connection_id": connection_id,
+        "quiz_id": quiz.quiz_id,
+        "user_id": quiz.user_ids[0],
+        "endpoint": MANAGEMENT_API_ENDPOINT,
+        "requested_at_ms": at_ms,
+    }
+
+
+def test_a_participant_may_connect_in_the_lobby_before_the_start(
+    ws_connect: Invoke, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    later = quiz_db.seed(opened=-timedelta(minutes=10))
+    connection_id = new_connection_id()
+
+    response = ws_connect(_connect_event(connection_id, now_ms(), later.quiz_id, later.user_ids[0]))
+
+    assert response == {"statusCode": 200}
+    assert aws.connection_item(connection_id) is not None
+
+
+QUIZ, PLAYER, OUTSIDER = "<quiz>", "<player>", "<outsider>"
+
+
+@pytest.mark.parametrize(
+    ("query", "at"),
+    [
+        pytest.param({"quiz_id": QUIZ, "user_id": OUTSIDER}, "during", id="user has not joined"),
+        pytest.param({"quiz_id": QUIZ, "user_id": "no_such_user"}, "during", id="no such user"),
+        pytest.param({"quiz_id": "no_such_quiz", "user_id": PLAYER}, "during", id="no such quiz"),
+        pytest.param({"quiz_id": QUIZ, "user_id": PLAYER}, "after end", id="quiz ended"),
+        pytest.param({"quiz_id": QUIZ, "user_id": PLAYER}, "at end", id="exactly at the end"),
+        pytest.param({"user_id": PLAYER}, "during", id="no quiz_id"),
+        pytest.param({"quiz_id": QUIZ}, "during", id="no user_id"),
+        pytest.param({}, "during", id="no query string"),
+        pytest.param({"quiz_id": "quiz'; --", "user_id": PLAYER}, "during", id="malformed id"),
+    ],
+)
+def test_a_refused_connection_gets_403_and_leaves_no_trace(
+    query: dict[str, str], at: str, ws_connect: Invoke, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    quiz = quiz_db.seed(players=1)
+    names = {
+        QUIZ: quiz.quiz_id,
+        PLAYER: quiz.user_ids[0],
+        OUTSIDER: quiz_db.seed(players=1, joined=False).user_ids[0],
+    }
+    sent: dict[str, str | None] = {key: names.get(value, value) for key, value in query.items()}
+    at_ms = {"during": quiz.during_ms, "after end": quiz.end_ms + 60_000, "at end": quiz.end_ms}
+    connection_id = new_connection_id()
+
+    event = websocket_event(
+        "ws_connect", connection_id=connection_id, request_time_ms=at_ms[at], query=sent
+    )
+    response = ws_connect(event)
+
+    assert response == {"statusCode": 403}
+    assert aws.connection_item(connection_id) is None
+    assert aws.invocations.invocations == []

@@ -1,0 +1,226 @@
+"""The welcome: invoked asynchronously by $connect, it greets the new connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from quiz_core.config import DatabaseUrl, ManagementApiConfig
+from quiz_core.delivery.management_api import Broadcaster, Delivery, ManagementApi
+from quiz_core.delivery.quiz_channel import QuizChannel
+from quiz_core.delivery.welcome_trigger import WelcomeRequest
+from quiz_core.services.welcome import RETRY_DELAYS_SECONDS, deliver_welcome
+from quiz_core.storage.connection_registry import ConnectionRegistry
+from quiz_core.storage.database import Database
+from quiz_core.storage.quiz_repository import QuizRepository
+from tests.integration.handlers.harness import (
+    MANAGEMENT_API_ENDPOINT,
+    Aws,
+    Invoke,
+    QuizDatabase,
+    SeededQuiz,
+    now_ms,
+    username,
+)
+from tests.support.events import new_connection_id, websocket_event, welcome_event
+from tests.support.fake_aws import FakeManagementApi
+
+
+@pytest.fixture
+def quiz(quiz_db: QuizDatabase) -> SeededQuiz:
+    return quiz_db.seed()
+
+
+def _registered(aws: Aws, quiz: SeededQuiz, user_id: str) -> WelcomeRequest:
+    """A connection registered by $connect, and the welcome request it sent."""
+    connection_id, at_ms = new_connection_id(), now_ms()
+    aws.register(connection_id, quiz.quiz_id, user_id, at_ms)
+    return WelcomeRequest(connection_id, quiz.quiz_id, user_id, MANAGEMENT_API_ENDPOINT, at_ms)
+
+
+def _event(request: WelcomeRequest) -> dict[str, object]:
+    return welcome_event(
+        connection_id=request.connection_id,
+        quiz_id=request.quiz_id,
+        user_id=request.user_id,
+        endpoint=request.endpoint,
+        requested_at_ms=request.requested_at_ms,
+    )
+
+
+def test_the_welcome_greets_the_player_by_quiz_and_user_id(
+    ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+
+    assert ws_welcome(_event(request)) == {"delivery": "delivered"}
+
+    (welcome,) = aws.posts_to(request.connection_id)
+    assert welcome["type"] == "welcome"
+    assert welcome["message"] == f"Welcome to quiz {quiz.quiz_id}, user {quiz.user_ids[0]}"
+    assert welcome["user"] == {
+        "user_id": quiz.user_ids[0],
+        "username": username(quiz.user_ids[0]),
+        "score": 0,
+    }
+
+
+def test_the_welcome_describes_the_quiz_window_and_questions_without_answers(
+    ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+
+    ws_welcome(_event(request))
+
+    (welcome,) = aws.posts_to(request.connection_id)
+    assert welcome["quiz"] == {
+        "quiz_id": quiz.quiz_id,
+        "name": quiz.name,
+        "start_time": quiz.start.isoformat(),
+        "end_time": quiz.end.isoformat(),
+        "starts_at": quiz.start_ms,
+        "ends_at": quiz.end_ms,
+        "phase": "open",
+        "question_count": len(quiz.questions),
+    }
+    # Exactly these keys: no correct_choice, nor anything else that would give it away.
+    assert welcome["questions"] == [
+        {
+            "question_id": q.question_id,
+            "category": "vocabulary",
+            "prompt": f"Prompt of {q.question_id}?",
+            "choices": list(q.choices),
+            "time_limit_ms": 20000,
+            "points": q.points,
+        }
+        for q in quiz.questions
+    ]
+
+
+def test_the_welcome_carries_the_current_leaderboard(
+    ws_welcome: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    first, second, third = quiz.user_ids
+    quiz_db.conn.execute(
+        "UPDATE participants SET score = 300 WHERE quiz_id = %s AND user_id = %s",
+        (quiz.quiz_id, third),
+    )
+    request = _registered(aws, quiz, first)
+
+    ws_welcome(_event(request))
+
+    (welcome,) = aws.posts_to(request.connection_id)
+    assert welcome["leaderboard"] == [
+        {"rank": 1, "user_id": third, "username": username(third), "score": 300},
+        {"rank": 2, "user_id": first, "username": username(first), "score": 0},
+        {"rank": 3, "user_id": second, "username": username(second), "score": 0},
+    ]
+
+
+def test_the_welcome_asked_for_by_connect_reaches_the_new_connection(
+    ws_connect: Invoke, ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id = new_connection_id()
+    query: dict[str, str | None] = {"quiz_id": quiz.quiz_id, "user_id": quiz.user_ids[1]}
+    ws_connect(
+        websocket_event(
+            "ws_connect", connection_id=connection_id, request_time_ms=now_ms(), query=query
+        )
+    )
+    (invocation,) = aws.invocations.invocations
+
+    assert ws_welcome(invocation.payload) == {"delivery": "delivered"}
+    assert [m["message"] for m in aws.posts_to(connection_id)] == [
+        f"Welcome to quiz {quiz.quiz_id}, user {quiz.user_ids[1]}"
+    ]
+
+
+def test_the_welcome_is_retried_until_the_connection_is_open(
+    ws_welcome: Invoke, gone_api: FakeManagementApi, quiz: SeededQuiz, aws: Aws
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+    gone_api.make_gone(request.connection_id, posts=2)
+
+    assert ws_welcome(_event(request)) == {"delivery": "delivered"}
+
+    assert gone_api.attempts_to(request.connection_id) == 3
+    assert [m["type"] for m in gone_api.messages_to(request.connection_id)] == ["welcome"]
+    assert gone_api.endpoints == {MANAGEMENT_API_ENDPOINT}
+    assert aws.connection_item(request.connection_id) is not None
+
+
+@pytest.mark.parametrize("reason", ["not a participant", "quiz deleted"])
+def test_a_player_no_longer_allowed_in_is_disconnected_instead_of_welcomed(
+    reason: str,
+    ws_welcome: Invoke,
+    gone_api: FakeManagementApi,
+    quiz: SeededQuiz,
+    quiz_db: QuizDatabase,
+    aws: Aws,
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+    if reason == "not a participant":
+        quiz_db.conn.execute("DELETE FROM participants WHERE quiz_id = %s", (quiz.quiz_id,))
+    else:
+        quiz_db.conn.execute("DELETE FROM quizzes WHERE quiz_id = %s", (quiz.quiz_id,))
+
+    assert ws_welcome(_event(request)) == {"delivery": "refused"}
+
+    assert gone_api.messages_to(request.connection_id) == []
+    assert gone_api.deleted == [request.connection_id]
+    assert aws.connection_item(request.connection_id) is None
+
+
+# The handler sleeps for real between retries (about 5 s when every post is refused), so
+# the exhausted-retries case runs the service it calls, with a sleep that only records.
+
+
+@pytest.fixture
+def channel(aws: Aws, gone_api: FakeManagementApi) -> QuizChannel:
+    api = ManagementApi(ManagementApiConfig(MANAGEMENT_API_ENDPOINT, 4, 2))
+    return QuizChannel(api, Broadcaster(api, 4), ConnectionRegistry(aws.table_name, aws.dynamodb))
+
+
+@pytest.fixture
+def repository(database_url: str) -> Iterator[QuizRepository]:
+    database = Database(DatabaseUrl(database_url))
+    yield QuizRepository(database)
+    database.close()
+
+
+def test_a_connection_that_never_opens_is_forgotten_after_the_last_retry(
+    repository: QuizRepository,
+    channel: QuizChannel,
+    gone_api: FakeManagementApi,
+    quiz: SeededQuiz,
+    aws: Aws,
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+    gone_api.make_gone(request.connection_id)
+    slept: list[float] = []
+
+    delivery = deliver_welcome(repository, channel, request, now_ms, sleep=slept.append)
+
+    assert delivery is Delivery.GONE
+    assert slept == list(RETRY_DELAYS_SECONDS)
+    assert gone_api.attempts_to(request.connection_id) == len(RETRY_DELAYS_SECONDS) + 1
+    assert aws.connection_item(request.connection_id) is None
+
+
+def test_retries_wait_only_while_the_connection_is_not_open(
+    repository: QuizRepository,
+    channel: QuizChannel,
+    gone_api: FakeManagementApi,
+    quiz: SeededQuiz,
+    aws: Aws,
+) -> None:
+    request = _registered(aws, quiz, quiz.user_ids[0])
+    gone_api.make_gone(request.connection_id, posts=2)
+    slept: list[float] = []
+
+    delivery = deliver_welcome(repository, channel, request, now_ms, sleep=slept.append)
+
+    assert delivery is Delivery.DELIVERED
+    assert slept == list(RETRY_DELAYS_SECONDS[:2])
+    assert aws.connection_item(request.connection_id) is not None

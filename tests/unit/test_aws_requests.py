@@ -1,0 +1,250 @@
+"""The exact AWS requests of the delivery and storage adapters, checked with Stubber.
+
+Stubber answers in the order responses were added, so broadcasts here use one thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from quiz_core.config import ManagementApiConfig
+from quiz_core.delivery.management_api import (
+    MAX_MESSAGE_BYTES,
+    Broadcaster,
+    BroadcastReport,
+    Delivery,
+    ManagementApi,
+    MessageTooLarge,
+    encode,
+)
+from quiz_core.delivery.welcome_trigger import WelcomeRequest, WelcomeTrigger
+from quiz_core.models import ConnectionRecord
+from quiz_core.storage.connection_registry import ConnectionRegistry
+
+ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/live"
+TABLE = "connections"
+
+
+def _client(service: str, **extra: Any) -> Any:
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        **extra,
+    )
+
+
+@pytest.fixture
+def management() -> Iterator[tuple[ManagementApi, Stubber]]:
+    client = _client("apigatewaymanagementapi", endpoint_url=ENDPOINT)
+    endpoints: list[str] = []
+
+    def factory(endpoint: str) -> Any:
+        endpoints.append(endpoint)
+        return client
+
+    api = ManagementApi(ManagementApiConfig(None, 1, 2), client_factory=factory)
+    with Stubber(client) as stub:
+        yield api, stub
+        stub.assert_no_pending_responses()
+    assert set(endpoints) <= {ENDPOINT}
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[tuple[ConnectionRegistry, Stubber]]:
+    client = _client("dynamodb")
+    with Stubber(client) as stub:
+        yield ConnectionRegistry(TABLE, client=client), stub
+        stub.assert_no_pending_responses()
+
+
+def _post(connection_id: str, message: dict[str, Any]) -> dict[str, Any]:
+    return {"ConnectionId": connection_id, "Data": encode(message)}
+
+
+def test_a_message_is_posted_as_compact_utf8_json(
+    management: tuple[ManagementApi, Stubber],
+) -> None:
+    api, stub = management
+    message = {"type": "pong", "note": "déjà vu"}
+    stub.add_response(
+        "post_to_connection",
+        {},
+        {"ConnectionId": "CJp4=", "Data": '{"type":"pong","note":"déjà vu"}'.encode()},
+    )
+
+    assert api.post(ENDPOINT, "CJp4=", message) is Delivery.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "delivery"),
+    [
+        ("GoneException", 410, Delivery.GONE),
+        ("LimitExceededException", 429, Delivery.FAILED),
+        ("PayloadTooLargeException", 413, Delivery.FAILED),
+        ("ForbiddenException", 403, Delivery.FAILED),
+    ],
+)
+def test_a_refused_post_is_told_apart_from_a_gone_connection(
+    code: str, status: int, delivery: Delivery, management: tuple[ManagementApi, Stubber]
+) -> None:
+    api, stub = management
+    stub.add_client_error(
+        "post_to_connection", code, http_status_code=status, expected_params=_post("c=", {})
+    )
+
+    assert api.post(ENDPOINT, "c=", {}) is delivery
+
+
+def test_closing_a_connection_that_is_already_gone_is_not_an_error(
+    management: tuple[ManagementApi, Stubber],
+) -> None:
+    api, stub = management
+    stub.add_client_error(
+        "delete_connection",
+        "GoneException",
+        http_status_code=410,
+        expected_params={"ConnectionId": "c="},
+    )
+
+    api.close_connection(ENDPOINT, "c=")
+
+
+def test_the_endpoint_comes_from_the_event_unless_one_is_configured() -> None:
+    derived = ManagementApi(ManagementApiConfig(None, 1, 2))
+    configured = ManagementApi(ManagementApiConfig("https://ws.example.com/live", 1, 2))
+
+    assert derived.endpoint_for("abc123.execute-api.us-east-1.amazonaws.com", "live") == ENDPOINT
+    assert configured.endpoint_for("abc123.execute-api.us-east-1.amazonaws.com", "live") == (
+        "https://ws.example.com/live"
+    )
+
+
+def test_a_broadcast_reports_delivered_gone_and_failed_connections(
+    management: tuple[ManagementApi, Stubber],
+) -> None:
+    api, stub = management
+    message = {"type": "leaderboard", "entries": []}
+    stub.add_response("post_to_connection", {}, _post("a=", message))
+    stub.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+    stub.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+
+    report = Broadcaster(api, concurrency=1).broadcast(ENDPOINT, ["a=", "b=", "c="], message)
+
+    assert report == BroadcastReport(delivered=1, gone=("b=",), failed=("c=",))
+
+
+def test_a_message_over_api_gateways_limit_is_refused_before_posting() -> None:
+    frame = len(encode({"pad": ""}))
+
+    assert len(encode({"pad": "x" * (MAX_MESSAGE_BYTES - frame)})) == MAX_MESSAGE_BYTES
+    with pytest.raises(MessageTooLarge, match=str(MAX_MESSAGE_BYTES)):
+        encode({"pad": "x" * (MAX_MESSAGE_BYTES - frame + 1)})
+
+
+def test_the_welcome_is_requested_as_an_asynchronous_invocation() -> None:
+    client = _client("lambda")
+    request = WelcomeRequest("CJp4=", "voc202411290900", "1a2b3c", ENDPOINT, 1732870770412)
+    payload = {
+        "connection_id": "CJp4=",
+        "quiz_id": "voc202411290900",
+        "user_id": "1a2b3c",
+        "endpoint": ENDPOINT,
+        "requested_at_ms": 1732870770412,
+    }
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 202},
+            {
+                "FunctionName": "welcome-fn",
+                "InvocationType": "Event",
+                "Payload": json.dumps(payload).encode(),
+            },
+        )
+        WelcomeTrigger("welcome-fn", client=client).request(request)
+        stub.assert_no_pending_responses()
+
+    assert WelcomeRequest.from_event(payload) == request
+
+
+def test_a_connection_is_read_consistently(dynamodb: tuple[ConnectionRegistry, Stubber]) -> None:
+    registry, stub = dynamodb
+    item = {
+        "connection_id": {"S": "c="},
+        "quiz_id": {"S": "voc202411290900"},
+        "user_id": {"S": "1a2b3c"},
+        "connected_at": {"N": "1732870770412"},
+        "expires_at": {"N": "1732878570"},
+    }
+    stub.add_response(
+        "get_item",
+        {"Item": item},
+        {"TableName": TABLE, "Key": {"connection_id": {"S": "c="}}, "ConsistentRead": True},
+    )
+    stub.add_response(
+        "get_item",
+        {},
+        {"TableName": TABLE, "Key": {"connection_id": {"S": "d="}}, "ConsistentRead": True},
+    )
+
+    assert registry.get("c=") == ConnectionRecord(
+        "c=", "voc202411290900", "1a2b3c", 1732870770412, 1732878570
+    )
+    assert registry.get("d=") is None
+
+
+def test_extending_a_row_that_is_gone_does_not_bring_it_back(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    stub.add_client_error(
+        "update_item",
+        "ConditionalCheckFailedException",
+        http_status_code=400,
+        expected_params={
+            "TableName": TABLE,
+            "Key": {"connection_id": {"S": "c="}},
+            "UpdateExpression": "SET #expires = :expires",
+            "ConditionExpression": "attribute_exists(#id)",
+            "ExpressionAttributeNames": {"#expires": "expires_at", "#id": "connection_id"},
+            "ExpressionAttributeValues": {":expires": {"N": "1732878570"}},
+        },
+    )
+
+    registry.extend("c=", 1732878570)
+
+
+def test_the_connections_of_a_quiz_are_read_page_after_page(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    query = {
+        "TableName": TABLE,
+        "IndexName": "by_quiz",
+        "KeyConditionExpression": "#quiz = :quiz",
+        "ExpressionAttributeNames": {"#quiz": "quiz_id"},
+        "ExpressionAttributeValues": {":quiz": {"S": "voc202411290900"}},
+    }
+    last = {"connection_id": {"S": "b="}, "quiz_id": {"S": "voc202411290900"}}
+    stub.add_response(
+        "query",
+        {
+            "Items": [{"connection_id": {"S": "a="}}, {"connection_id": {"S": "b="}}],
+            "LastEvaluatedKey": last,
+        },
+        query,
+    )
+    stub.add_response(
+        "query", {"Items": [{"connection_id": {"S": "c="}}]}, {**query, "ExclusiveStartKey": last}
+    )
+
+    assert list(registry.connection_ids_of_quiz("voc202411290900")) == ["a=", "b=", "c="]

@@ -1,0 +1,200 @@
+"""Configuration read from the environment at cold start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from quiz_core import config
+from quiz_core.config import (
+    ConfigError,
+    ConnectConfig,
+    ConnectionsConfig,
+    DatabaseConfig,
+    DatabaseUrl,
+    JoinQuizConfig,
+    ManagementApiConfig,
+    MessagingConfig,
+)
+
+SECRET = "s3cr3t-pa55"
+DATABASE = f"postgresql://quiz:{SECRET}@db.internal:5432/quiz"
+COMPLETE = {
+    config.DATABASE_URL: DATABASE,
+    config.CONNECTIONS_TABLE: "quiz-backend-ConnectionsTable-1X2Y3Z",
+    config.MANAGEMENT_API_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/live",
+    config.WEBSOCKET_URL: "wss://abc123.execute-api.us-east-1.amazonaws.com/live",
+    config.WELCOME_FUNCTION_NAME: "quiz-backend-WelcomeFunction-4F5G6H",
+}
+
+
+Load = Callable[[Mapping[str, str]], object]
+
+
+def _without(name: str) -> dict[str, str]:
+    return {key: value for key, value in COMPLETE.items() if key != name}
+
+
+def test_a_complete_environment_gives_every_function_its_configuration() -> None:
+    connect = ConnectConfig.from_environ(COMPLETE)
+
+    assert connect.database.url.value == DATABASE
+    assert connect.connections == ConnectionsConfig(COMPLETE[config.CONNECTIONS_TABLE], 7800)
+    assert connect.management_api == ManagementApiConfig(
+        COMPLETE[config.MANAGEMENT_API_ENDPOINT], 32, 2
+    )
+    assert connect.welcome_function_name == COMPLETE[config.WELCOME_FUNCTION_NAME]
+    assert JoinQuizConfig.from_environ(COMPLETE).websocket_url == COMPLETE[config.WEBSOCKET_URL]
+    assert (
+        MessagingConfig.from_environ(COMPLETE).connections.table_name
+        == (COMPLETE[config.CONNECTIONS_TABLE])
+    )
+
+
+@pytest.mark.parametrize(
+    ("load", "name"),
+    [
+        (DatabaseConfig.from_environ, config.DATABASE_URL),
+        (ConnectionsConfig.from_environ, config.CONNECTIONS_TABLE),
+        (JoinQuizConfig.from_environ, config.WEBSOCKET_URL),
+        (JoinQuizConfig.from_environ, config.DATABASE_URL),
+        (ConnectConfig.from_environ, config.WELCOME_FUNCTION_NAME),
+        (ConnectConfig.from_environ, config.CONNECTIONS_TABLE),
+        (MessagingConfig.from_environ, config.DATABASE_URL),
+    ],
+)
+@pytest.mark.parametrize("absent", ["missing", "empty", "blank"])
+def test_a_required_variable_that_is_absent_is_named_in_the_error(
+    load: Load, name: str, absent: str
+) -> None:
+    environ = _without(name)
+    if absent != "missing":
+        environ[name] = "" if absent == "empty" else "   "
+
+    with pytest.raises(ConfigError, match=name):
+        load(environ)
+
+
+def test_the_management_endpoint_is_optional_and_then_derived_from_each_event() -> None:
+    assert (
+        ManagementApiConfig.from_environ(_without(config.MANAGEMENT_API_ENDPOINT)).endpoint is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("load", "name", "value"),
+    [
+        (ConnectConfig.from_environ, config.MANAGEMENT_API_ENDPOINT, "ftp://abc123.example/live"),
+        (ConnectConfig.from_environ, config.MANAGEMENT_API_ENDPOINT, "abc123.example/live"),
+        (JoinQuizConfig.from_environ, config.WEBSOCKET_URL, "https://abc123.example/live"),
+    ],
+)
+def test_a_url_with_the_wrong_scheme_is_refused_naming_variable_and_value(
+    load: Load, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name) as refused:
+        load({**COMPLETE, name: value})
+
+    assert value in str(refused.value)
+
+
+def test_a_trailing_slash_is_dropped_from_urls() -> None:
+    environ = {**COMPLETE, config.MANAGEMENT_API_ENDPOINT: "http://127.0.0.1:4566/_aws/x/live/"}
+
+    assert ManagementApiConfig.from_environ(environ).endpoint == "http://127.0.0.1:4566/_aws/x/live"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        (config.CONNECTION_TTL_SECONDS, "two hours"),
+        (config.CONNECTION_TTL_SECONDS, "7800.5"),
+        (config.BROADCAST_CONCURRENCY, "0x20"),
+        (config.POST_TIMEOUT_SECONDS, "2s"),
+    ],
+)
+def test_a_number_that_is_not_whole_is_refused_naming_variable_and_value(
+    name: str, raw: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"{name}='{raw}' is not a whole number"):
+        ConnectConfig.from_environ({**COMPLETE, name: raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        (config.CONNECTION_TTL_SECONDS, 59, "60..86400"),
+        (config.CONNECTION_TTL_SECONDS, 86401, "60..86400"),
+        (config.BROADCAST_CONCURRENCY, 0, "1..256"),
+        (config.BROADCAST_CONCURRENCY, 257, "1..256"),
+        (config.POST_TIMEOUT_SECONDS, 0, "1..10"),
+        (config.POST_TIMEOUT_SECONDS, 11, "1..10"),
+    ],
+)
+def test_a_number_out_of_range_is_refused_with_the_range(
+    name: str, value: int, allowed: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"{name}={value} is outside .* {allowed}"):
+        ConnectConfig.from_environ({**COMPLETE, name: str(value)})
+
+
+def _ttl(loaded: ConnectConfig) -> int:
+    return loaded.connections.ttl_seconds
+
+
+def _concurrency(loaded: ConnectConfig) -> int:
+    return loaded.management_api.broadcast_concurrency
+
+
+def _timeout(loaded: ConnectConfig) -> int:
+    return loaded.management_api.post_timeout_seconds
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "read"),
+    [
+        (config.CONNECTION_TTL_SECONDS, 60, _ttl),
+        (config.CONNECTION_TTL_SECONDS, 86400, _ttl),
+        (config.BROADCAST_CONCURRENCY, 1, _concurrency),
+        (config.BROADCAST_CONCURRENCY, 256, _concurrency),
+        (config.POST_TIMEOUT_SECONDS, 1, _timeout),
+        (config.POST_TIMEOUT_SECONDS, 10, _timeout),
+    ],
+)
+def test_numbers_at_the_edges_of_their_range_are_accepted(
+    name: str, value: int, read: Callable[[ConnectConfig], int]
+) -> None:
+    assert read(ConnectConfig.from_environ({**COMPLETE, name: f" {value} "})) == value
+
+
+def test_a_connection_row_outlives_api_gateways_two_hour_limit_by_default() -> None:
+    ttl = ConnectionsConfig.from_environ(COMPLETE).ttl_seconds
+
+    assert 2 * 3600 < ttl <= 3 * 3600
+
+
+@pytest.mark.parametrize(
+    "url",
+    [DATABASE, "postgres://quiz@db/quiz", f"host=db.internal dbname=quiz password={SECRET}"],
+)
+def test_urls_and_libpq_key_value_strings_are_accepted_as_database_url(url: str) -> None:
+    assert DatabaseConfig.from_environ({config.DATABASE_URL: url}).url.value == url
+
+
+def test_a_database_url_of_another_kind_is_refused_without_showing_it() -> None:
+    mysql = f"mysql://quiz:{SECRET}@db.internal/quiz"
+
+    with pytest.raises(ConfigError, match=config.DATABASE_URL) as refused:
+        DatabaseConfig.from_environ({config.DATABASE_URL: mysql})
+
+    assert SECRET not in str(refused.value)
+
+
+def test_the_database_url_never_shows_in_a_repr_or_str() -> None:
+    loaded = ConnectConfig.from_environ(COMPLETE)
+
+    for shown in (repr(DatabaseUrl(DATABASE)), str(DatabaseUrl(DATABASE)), repr(loaded)):
+        assert SECRET not in shown
+        assert "db.internal" not in shown
+    assert f"{loaded.database}" == "DatabaseConfig(url=DatabaseUrl(<hidden>))"
