@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -47,6 +48,15 @@ class Player:
         self.socket.send(message if isinstance(message, str) else json.dumps(message))
 
     def expect(self, message_type: str, timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
+        return self.expect_where(message_type, lambda _: True, timeout)
+
+    def expect_where(
+        self,
+        message_type: str,
+        matches: Callable[[dict[str, Any]], bool],
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> dict[str, Any]:
+        """The next message of that type for which ``matches`` holds."""
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -55,5 +65,5 @@ class Player:
                 raise AssertionError(f"no {message_type!r} message within {timeout}s; saw {seen}")
             message = json.loads(self.socket.recv(timeout=remaining))
             self.received.append(message)
-            if message.get("type") == message_type:
+            if message.get("type") == message_type and matches(message):
                 return message

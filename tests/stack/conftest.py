@@ -29,7 +29,17 @@ class DeployedStack:
     http_api_url: str
     websocket_url: str
     connections_table: str
+    quiz_clock_function: str
     dynamodb: Any
+    lambda_client: Any
+
+    def run_quiz_clock(self) -> None:
+        """Runs the quiz clock now, as its every-minute schedule would."""
+        reply = self.lambda_client.invoke(
+            FunctionName=self.quiz_clock_function,
+            Payload=b'{"source": "aws.events", "detail-type": "Scheduled Event"}',
+        )
+        assert "FunctionError" not in reply, reply["Payload"].read()
 
 
 def _on_aws() -> bool:
@@ -63,7 +73,9 @@ def stack() -> DeployedStack:
         http_api_url=outputs["HttpApiUrl"],
         websocket_url=outputs["WebSocketUrl"],
         connections_table=outputs["ConnectionsTableName"],
+        quiz_clock_function=outputs["QuizClockFunctionName"],
         dynamodb=session.client("dynamodb"),
+        lambda_client=session.client("lambda"),
     )
 
 
@@ -132,17 +144,28 @@ def _remove(conn: psycopg.Connection[Any], seeded: SeededQuiz) -> None:
     conn.execute("DELETE FROM questions WHERE question_id = ANY(%s)", (list(seeded.question_ids),))
 
 
+def end_quiz_now(database_url: str, quiz_id: str) -> None:
+    """Moves the quiz's end to a second ago, so the clock finds it overdue."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE quizzes SET end_time = (now() AT TIME ZONE 'UTC') - interval '1 second',"
+            " start_time = LEAST(start_time, (now() AT TIME ZONE 'UTC') - interval '2 seconds')"
+            " WHERE quiz_id = %s",
+            (quiz_id,),
+        )
+
+
 @pytest.fixture
 def seed_quiz(database_url: str) -> Iterator[Any]:
     """A factory of quizzes with players and questions, removed after the test."""
     created: list[SeededQuiz] = []
 
     def make(
-        opens_in: timedelta = timedelta(0),
+        opens_in: timedelta = timedelta(seconds=-5),
         lasts: timedelta = timedelta(minutes=30),
         players: int = 3,
     ) -> SeededQuiz:
-        start = datetime.now(UTC) + opens_in - timedelta(seconds=5)
+        start = datetime.now(UTC) + opens_in
         with psycopg.connect(database_url, autocommit=True) as conn:
             seeded = _seed(conn, start, start + lasts, players)
         created.append(seeded)

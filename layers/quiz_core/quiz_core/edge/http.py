@@ -24,6 +24,9 @@ _STATUS_BY_ERROR: dict[type[errors.QuizError], int] = {
     errors.QuestionNotInQuiz: 400,
     errors.InvalidChoice: 400,
     errors.UnknownConnection: 403,
+    errors.QuestionNotServed: 409,
+    errors.QuestionStillOpen: 409,
+    errors.NoCurrentQuestion: 409,
 }
 
 INTERNAL_ERROR_BODY: dict[str, Any] = {
@@ -45,7 +48,7 @@ def status_for(error: errors.QuizError) -> int:
 
 
 def error_body(error: errors.QuizError) -> dict[str, Any]:
-    return {"code": error.code, "message": error.message, **error.details}
+    return {**error.details, "code": error.code, "message": error.message}
 
 
 def json_response(status: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -213,7 +213,7 @@ def pong(now_ms: int) -> Message:
 
 
 def error(err: QuizError) -> Message:
-    return {"type": "error", "code": err.code, "message": err.message, **err.details}
+    return {**err.details, "type": "error", "code": err.code, "message": err.message}
 
 
 def internal_error() -> Message:

@@ -66,15 +66,21 @@ def open_connection(
         expires_at=request.requested_at_ms // 1000 + ttl_seconds,
     )
     registry.add(record)
-    welcome.request(
-        WelcomeRequest(
-            connection_id=request.connection_id,
-            quiz_id=request.quiz_id,
-            user_id=request.user_id,
-            endpoint=request.endpoint,
-            requested_at_ms=request.requested_at_ms,
+    try:
+        welcome.request(
+            WelcomeRequest(
+                connection_id=request.connection_id,
+                quiz_id=request.quiz_id,
+                user_id=request.user_id,
+                endpoint=request.endpoint,
+                requested_at_ms=request.requested_at_ms,
+            )
         )
-    )
+    except Exception:
+        # The connection is refused when its welcome cannot be requested; its row must
+        # not outlive it.
+        registry.remove(request.connection_id)
+        raise
     return record
 
 

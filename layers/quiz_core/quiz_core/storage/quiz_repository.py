@@ -44,6 +44,10 @@ class QuizRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    def close(self) -> None:
+        """Closes the database connection; the next call opens a new one."""
+        self._database.close()
+
     def transaction(self, work: Callable[[QuizStore], T]) -> T:
         """Runs ``work`` in one transaction; it may run twice after a lost connection."""
         return self._database.run(lambda conn: work(QuizStore(conn)))
