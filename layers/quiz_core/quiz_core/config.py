@@ -23,6 +23,8 @@ PUSH_MARKS_TABLE = "PUSH_MARKS_TABLE"
 LEADERBOARD_PUSH_QUEUE_URL = "LEADERBOARD_PUSH_QUEUE_URL"
 LEADERBOARD_PUSH_INTERVAL_SECONDS = "LEADERBOARD_PUSH_INTERVAL_SECONDS"
 LIFECYCLE_QUEUE_URL = "LIFECYCLE_QUEUE_URL"
+TOKEN_SECRET_ARN = "TOKEN_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
+TOKEN_TTL_SECONDS = "TOKEN_TTL_SECONDS"  # noqa: S105 - the name of a variable
 
 # A connection lives at most two hours on API Gateway; the row outlives it a little so a
 # missed $disconnect is cleaned up by the TTL soon after.
@@ -193,6 +195,34 @@ class ClockConfig:
             messaging=messaging,
             lifecycle_queue_url=_url(environ, LIFECYCLE_QUEUE_URL),
             management_endpoint=messaging.management_api.endpoint,
+        )
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """Where the token signing secret lives (a Secrets Manager id) and how long tokens last."""
+
+    secret_id: str
+    ttl_seconds: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> TokenConfig:
+        return cls(
+            secret_id=_required(environ, TOKEN_SECRET_ARN),
+            ttl_seconds=_integer(environ, TOKEN_TTL_SECONDS, 3600, 60, 86400),
+        )
+
+
+@dataclass(frozen=True)
+class LoginConfig:
+    database: DatabaseConfig
+    tokens: TokenConfig
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> LoginConfig:
+        return cls(
+            database=DatabaseConfig.from_environ(environ),
+            tokens=TokenConfig.from_environ(environ),
         )
 
 

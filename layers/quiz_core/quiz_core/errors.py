@@ -132,3 +132,34 @@ class NoCurrentQuestion(QuizError):
             f"There is no question to move on from in quiz {quiz_id!r}; "
             "wait for the quiz to start, or for your result"
         )
+
+
+class InvalidCredentials(QuizError):
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("The username or password is wrong; check both and try again")
+
+
+class Unauthorized(QuizError):
+    """No usable token: missing, malformed, not ours, or expired (``expired`` says which)."""
+
+    code = "unauthorized"
+
+    def __init__(self, *, expired: bool = False) -> None:
+        if expired:
+            super().__init__("The token has expired; log in again with POST /login")
+            self.code = "token_expired"
+        else:
+            super().__init__(
+                "This needs 'Authorization: Bearer <token>' with a token from POST /login"
+            )
+
+
+class Forbidden(QuizError):
+    code = "forbidden"
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(
+            f"Your token is for another user than {user_id!r}; you can only act as yourself"
+        )

@@ -27,6 +27,9 @@ _STATUS_BY_ERROR: dict[type[errors.QuizError], int] = {
     errors.QuestionNotServed: 409,
     errors.QuestionStillOpen: 409,
     errors.NoCurrentQuestion: 409,
+    errors.InvalidCredentials: 401,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
 }
 
 INTERNAL_ERROR_BODY: dict[str, Any] = {

@@ -118,6 +118,13 @@ class QuizStore:
         ).fetchone()
         return User(user_id=row["id"], username=row["username"]) if row else None
 
+    def credentials(self, username: str) -> tuple[str, str] | None:
+        """The user id and password hash of a username."""
+        row = self._conn.execute(
+            "SELECT id, password_hash FROM users WHERE username = %s", (username,)
+        ).fetchone()
+        return (row["id"], row["password_hash"]) if row else None
+
     def join(self, quiz_id: str, user_id: str) -> tuple[Participation, bool]:
         inserted = self._conn.execute(
             "INSERT INTO participants (quiz_id, user_id) VALUES (%s, %s)"
