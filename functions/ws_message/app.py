@@ -24,6 +24,7 @@ from quiz_core.edge.websocket import (
 )
 from quiz_core.services.answering import (
     MessageContext,
+    admit_message,
     answer_ping,
     send_leaderboard,
     send_state,
@@ -75,6 +76,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(connection_id=ws.connection_id, route=ws.route_key)
 
     with errors_replied(messaging.channel, message):
+        message = admit_message(messaging.registry, message, config.messages_per_second)
         payload = parse_body(ws.body)
         action = ACTIONS.get(str(payload.get("action")))
         if action is None:

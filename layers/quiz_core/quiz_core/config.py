@@ -23,6 +23,8 @@ PUSH_MARKS_TABLE = "PUSH_MARKS_TABLE"
 LEADERBOARD_PUSH_QUEUE_URL = "LEADERBOARD_PUSH_QUEUE_URL"
 LEADERBOARD_PUSH_INTERVAL_SECONDS = "LEADERBOARD_PUSH_INTERVAL_SECONDS"
 LIFECYCLE_QUEUE_URL = "LIFECYCLE_QUEUE_URL"
+MESSAGES_PER_SECOND = "MESSAGES_PER_SECOND"
+MAX_PLAYERS_PER_QUIZ = "MAX_PLAYERS_PER_QUIZ"
 TOKEN_SECRET_ARN = "TOKEN_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
 TOKEN_TTL_SECONDS = "TOKEN_TTL_SECONDS"  # noqa: S105 - the name of a variable
 
@@ -151,10 +153,12 @@ class GameplayConfig:
     push_marks_table: str
     push_queue_url: str
     push_interval_seconds: int
+    messages_per_second: int
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> GameplayConfig:
         return cls(
+            messages_per_second=_integer(environ, MESSAGES_PER_SECOND, 10, 1, 1000),
             messaging=MessagingConfig.from_environ(environ),
             push_marks_table=_required(environ, PUSH_MARKS_TABLE),
             push_queue_url=_url(environ, LEADERBOARD_PUSH_QUEUE_URL),

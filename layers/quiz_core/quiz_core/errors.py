@@ -163,3 +163,23 @@ class Forbidden(QuizError):
         super().__init__(
             f"Your token is for another user than {user_id!r}; you can only act as yourself"
         )
+
+
+class RateLimitedError(QuizError):
+    code = "rate_limited"
+
+    def __init__(self, per_second: int) -> None:
+        super().__init__(
+            f"More than {per_second} messages in one second; slow down and resend",
+            limit_per_second=per_second,
+        )
+
+
+class QuizFull(QuizError):
+    code = "quiz_full"
+
+    def __init__(self, quiz_id: str, max_players: int) -> None:
+        super().__init__(
+            f"Quiz {quiz_id!r} already has its {max_players} players; pick another quiz",
+            max_players=max_players,
+        )

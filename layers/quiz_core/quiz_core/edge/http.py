@@ -30,6 +30,8 @@ _STATUS_BY_ERROR: dict[type[errors.QuizError], int] = {
     errors.InvalidCredentials: 401,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.RateLimitedError: 429,
+    errors.QuizFull: 409,
 }
 
 INTERNAL_ERROR_BODY: dict[str, Any] = {

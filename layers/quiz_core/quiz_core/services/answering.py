@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from quiz_core.delivery.quiz_channel import QuizChannel
 from quiz_core.errors import (
@@ -11,6 +11,7 @@ from quiz_core.errors import (
     QuestionNotInQuiz,
     QuestionNotServed,
     QuizNotFound,
+    RateLimitedError,
     UnknownConnection,
 )
 from quiz_core.models import (
@@ -32,17 +33,33 @@ from quiz_core.services.progress import (
     snapshot,
     standing,
 )
-from quiz_core.storage.connection_registry import ConnectionRegistry
+from quiz_core.storage.connection_registry import ConnectionRegistry, RateLimited
 from quiz_core.storage.quiz_repository import QuizRepository, QuizStore
 
 
 @dataclass(frozen=True)
 class MessageContext:
-    """Where a WebSocket message came from and when API Gateway received it."""
+    """Where a WebSocket message came from and when API Gateway received it.
+
+    ``connection`` is the registration once ``admit_message`` has read it.
+    """
 
     connection_id: str
     endpoint: str
     received_at_ms: int
+    connection: ConnectionRecord | None = None
+
+
+def admit_message(
+    registry: ConnectionRegistry, context: MessageContext, per_second: int
+) -> MessageContext:
+    """Counts the message against its connection's rate; refuses it past the limit."""
+    admitted = registry.admit_message(context.connection_id, context.received_at_ms, per_second)
+    if admitted is None:
+        raise UnknownConnection(context.connection_id)
+    if isinstance(admitted, RateLimited):
+        raise RateLimitedError(admitted.per_second)
+    return replace(context, connection=admitted)
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,7 @@ def submit_answer(game: Gameplay, context: MessageContext, request: AnswerReques
     A repeated answer, from any connection of the player, gets the first result and
     changes nothing.
     """
-    connection = _registered(game.registry, context.connection_id)
+    connection = _registered(game.registry, context)
 
     def work(store: QuizStore) -> _Step:
         quiz = _quiz(store, connection.quiz_id)
@@ -126,7 +143,7 @@ def submit_answer(game: Gameplay, context: MessageContext, request: AnswerReques
 
 def skip_question(game: Gameplay, context: MessageContext) -> None:
     """``next``: once the current question's time is up, records it unanswered and moves on."""
-    connection = _registered(game.registry, context.connection_id)
+    connection = _registered(game.registry, context)
 
     def work(store: QuizStore) -> _Step:
         quiz = _quiz(store, connection.quiz_id)
@@ -161,7 +178,7 @@ def skip_question(game: Gameplay, context: MessageContext) -> None:
 
 
 def send_leaderboard(game: Gameplay, context: MessageContext) -> None:
-    connection = _registered(game.registry, context.connection_id)
+    connection = _registered(game.registry, context)
 
     def work(store: QuizStore) -> messages.Message:
         top = store.ranking(connection.quiz_id, 10)
@@ -175,7 +192,7 @@ def send_leaderboard(game: Gameplay, context: MessageContext) -> None:
 
 def send_state(game: Gameplay, context: MessageContext) -> None:
     """``state``: the same snapshot a reconnecting player receives."""
-    connection = _registered(game.registry, context.connection_id)
+    connection = _registered(game.registry, context)
 
     def work(store: QuizStore) -> messages.Message:
         quiz = _quiz(store, connection.quiz_id)
@@ -232,10 +249,12 @@ def _tell(game: Gameplay, context: MessageContext, step: _Step) -> None:
         game.pushes.request(quiz_id, context.endpoint, context.received_at_ms)
 
 
-def _registered(registry: ConnectionRegistry, connection_id: str) -> ConnectionRecord:
-    connection = registry.get(connection_id)
+def _registered(registry: ConnectionRegistry, context: MessageContext) -> ConnectionRecord:
+    if context.connection is not None:
+        return context.connection
+    connection = registry.get(context.connection_id)
     if connection is None:
-        raise UnknownConnection(connection_id)
+        raise UnknownConnection(context.connection_id)
     return connection
 
 

@@ -29,6 +29,9 @@ CONNECTED_AT = "connected_at"
 PLAYER_CONNECTION = "player_connection"
 EXPIRES_AT = "expires_at"
 QUIZ_INDEX = "by_quiz"
+# The per-connection message rate: the second being counted and the messages in it.
+RATE_SECOND = "rate_second"
+RATE_COUNT = "rate_count"
 
 
 class ConnectionRegistry:
@@ -49,6 +52,52 @@ class ConnectionRegistry:
         )
         item = reply.get("Item")
         return _record_from_item(item) if item else None
+
+    def admit_message(
+        self, connection_id: str, now_ms: int, per_second: int
+    ) -> ConnectionRecord | RateLimited | None:
+        """Counts a message against the connection's rate and returns its registration.
+
+        None for an unknown connection, ``RateLimited`` past ``per_second`` messages in the
+        current second. NOTE: in the common case this single conditional write is also the
+        read of the registration, so rate limiting costs no extra round trip.
+        """
+        second = now_ms // 1000
+        for update in (self._count_in_second, self._start_second):
+            try:
+                item = update(connection_id, second, per_second)
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue
+            return _record_from_item(item)
+        return RateLimited(per_second) if self.get(connection_id) else None
+
+    def _count_in_second(self, connection_id: str, second: int, per_second: int) -> Any:
+        return self._client.update_item(
+            TableName=self._table_name,
+            Key={CONNECTION_ID: {"S": connection_id}},
+            UpdateExpression="SET #count = #count + :one",
+            ConditionExpression="attribute_exists(#id) AND #second = :second AND #count < :limit",
+            ExpressionAttributeNames=_RATE_NAMES,
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":second": {"N": str(second)},
+                ":limit": {"N": str(per_second)},
+            },
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+
+    def _start_second(self, connection_id: str, second: int, per_second: int) -> Any:
+        return self._client.update_item(
+            TableName=self._table_name,
+            Key={CONNECTION_ID: {"S": connection_id}},
+            UpdateExpression="SET #second = :second, #count = :one",
+            ConditionExpression=(
+                "attribute_exists(#id) AND (attribute_not_exists(#second) OR #second < :second)"
+            ),
+            ExpressionAttributeNames=_RATE_NAMES,
+            ExpressionAttributeValues={":one": {"N": "1"}, ":second": {"N": str(second)}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
 
     def remove(self, connection_id: str) -> None:
         self._client.delete_item(
@@ -100,6 +149,14 @@ class ConnectionRegistry:
             for item in page.get("Items", []):
                 user, _, connection_id = item[PLAYER_CONNECTION]["S"].partition("#")
                 yield PlayerConnection(connection_id=connection_id, user_id=user)
+
+
+_RATE_NAMES = {"#id": CONNECTION_ID, "#second": RATE_SECOND, "#count": RATE_COUNT}
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    per_second: int
 
 
 @dataclass(frozen=True)
