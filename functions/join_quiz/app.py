@@ -17,13 +17,15 @@ from quiz_core.edge.http import http_errors_replied, json_response
 from quiz_core.models import utc_from_epoch_ms
 from quiz_core.rules import messages
 from quiz_core.rules.identifiers import ensure_identifier
+from quiz_core.security.signing_secret import signing_secret
+from quiz_core.services.accounts import bearer_token, claims_of, ensure_acting_as
 from quiz_core.services.participation import join_quiz
 from quiz_core.storage.database import Database
 from quiz_core.storage.quiz_repository import QuizRepository
 
 logger = Logger()
 config = JoinQuizConfig.from_environ(os.environ)
-repository = QuizRepository(Database(config.database.url))
+repository = QuizRepository(Database.from_config(config.database))
 
 
 @logger.inject_lambda_context
@@ -33,11 +35,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         quiz_id = ensure_identifier(path.get("quiz_id"), "quiz_id")
         user_id = ensure_identifier(path.get("user_id"), "user_id")
         now = utc_from_epoch_ms(int(event["requestContext"]["timeEpoch"]))
+        token = bearer_token(event)
+        ensure_acting_as(claims_of(token, signing_secret(config.tokens.secret_id), now), user_id)
 
-        result = join_quiz(repository, quiz_id, user_id, now)
+        result = join_quiz(repository, quiz_id, user_id, now, config.max_players)
         logger.info("quiz joined", extra={"quiz_id": quiz_id, "user_id": user_id})
         body = messages.joined(
-            result.quiz, result.participation, result.created, now, config.websocket_url
+            result.quiz, result.participation, result.created, now, config.websocket_url, token
         )
         reply.set(json_response(200, body))
     return reply.response

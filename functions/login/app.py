@@ -19,7 +19,7 @@ from quiz_core.storage.quiz_repository import QuizRepository
 
 logger = Logger()
 config = LoginConfig.from_environ(os.environ)
-repository = QuizRepository(Database(config.database.url))
+repository = QuizRepository(Database.from_config(config.database))
 
 
 @logger.inject_lambda_context

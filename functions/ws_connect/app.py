@@ -1,4 +1,7 @@
-"""WebSocket $connect: admit a participant's connection and ask for its welcome."""
+"""WebSocket $connect: admit a participant's connection and ask for its welcome.
+
+The user is the one the $connect authorizer found in the token, never a query parameter.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from quiz_core.storage.quiz_repository import QuizRepository
 
 logger = Logger()
 config = ConnectConfig.from_environ(os.environ)
-repository = QuizRepository(Database(config.database.url))
+repository = QuizRepository(Database.from_config(config.database))
 registry = ConnectionRegistry(config.connections.table_name)
 management_api = ManagementApi(config.management_api)
 welcome = WelcomeTrigger(config.welcome_function_name)
@@ -35,7 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = ConnectRequest(
             connection_id=ws.connection_id,
             quiz_id=ensure_identifier(ws.query.get("quiz_id"), "quiz_id"),
-            user_id=ensure_identifier(ws.query.get("user_id"), "user_id"),
+            user_id=ensure_identifier(ws.authorized_user_id, "user_id"),
             endpoint=management_api.endpoint_for(ws.domain_name, ws.stage),
             requested_at_ms=ws.request_time_ms,
         )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DATABASE_URL = "DATABASE_URL"
+DATABASE_SECRET_ARN = "DATABASE_SECRET_ARN"  # noqa: S105 - the name of a variable
 CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
 CONNECTION_TTL_SECONDS = "CONNECTION_TTL_SECONDS"
 MANAGEMENT_API_ENDPOINT = "MANAGEMENT_API_ENDPOINT"
@@ -49,17 +50,35 @@ class DatabaseUrl:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: DatabaseUrl
+    """Either a connection string (local stacks) or a Secrets Manager secret holding one.
+
+    On AWS the secret is the way: the template then never sees a password.
+    """
+
+    url: DatabaseUrl | None
+    secret_id: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> DatabaseConfig:
-        url = _required(environ, DATABASE_URL)
-        if not re.match(r"^(postgres(ql)?://|\w+=)", url):
+        secret_id = environ.get(DATABASE_SECRET_ARN, "").strip()
+        if secret_id:
+            return cls(url=None, secret_id=secret_id)
+        url = environ.get(DATABASE_URL, "").strip()
+        if not url:
             raise ConfigError(
-                f"{DATABASE_URL} must be a postgresql:// URL or a libpq 'key=value' string; "
-                "the value given is neither (not shown, it may hold a password)"
+                f"{DATABASE_SECRET_ARN} or {DATABASE_URL} is required and both are missing; "
+                "set one on the function"
             )
-        return cls(url=DatabaseUrl(url))
+        return cls(url=checked_database_url(url))
+
+
+def checked_database_url(url: str) -> DatabaseUrl:
+    if not re.match(r"^(postgres(ql)?://|\w+=)", url):
+        raise ConfigError(
+            "the database URL must be a postgresql:// URL or a libpq 'key=value' string; "
+            "the value given is neither (not shown, it may hold a password)"
+        )
+    return DatabaseUrl(url)
 
 
 @dataclass(frozen=True)
@@ -102,13 +121,20 @@ class ManagementApiConfig:
 class JoinQuizConfig:
     database: DatabaseConfig
     websocket_url: str
+    tokens: TokenConfig
+    max_players: int
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> JoinQuizConfig:
         websocket_url = _optional_url(environ, WEBSOCKET_URL, ("ws://", "wss://"))
         if websocket_url is None:
             raise ConfigError(f"{WEBSOCKET_URL} is required: the URL players connect to")
-        return cls(database=DatabaseConfig.from_environ(environ), websocket_url=websocket_url)
+        return cls(
+            database=DatabaseConfig.from_environ(environ),
+            websocket_url=websocket_url,
+            tokens=TokenConfig.from_environ(environ),
+            max_players=_integer(environ, MAX_PLAYERS_PER_QUIZ, 10_000, 1, 1_000_000),
+        )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def build_messaging(
     api = management_api or ManagementApi(config.management_api)
     broadcaster = Broadcaster(api, config.management_api.broadcast_concurrency)
     return Messaging(
-        repository=QuizRepository(Database(config.database.url)),
+        repository=QuizRepository(Database.from_config(config.database)),
         registry=registry,
         management_api=api,
         channel=QuizChannel(api, broadcaster, registry),

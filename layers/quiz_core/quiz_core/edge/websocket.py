@@ -32,6 +32,7 @@ class WebSocketEvent:
     request_time_ms: int
     body: str | None
     query: dict[str, str]
+    authorized_user_id: str | None
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> WebSocketEvent:
@@ -44,6 +45,7 @@ class WebSocketEvent:
             request_time_ms=int(context["requestTimeEpoch"]),
             body=event.get("body"),
             query=dict(event.get("queryStringParameters") or {}),
+            authorized_user_id=(context.get("authorizer") or {}).get("user_id"),
         )
 
 

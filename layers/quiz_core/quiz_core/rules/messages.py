@@ -68,9 +68,13 @@ def joined(
     newly_joined: bool,
     now: datetime,
     websocket_url: str,
+    token: str,
 ) -> Message:
-    """The reply to a join: the participation and the exact URL to connect to."""
-    query = urlencode({"quiz_id": quiz.quiz_id, "user_id": participation.user_id})
+    """The reply to a join: the participation and the exact URL to connect to.
+
+    The URL carries the caller's own token: browsers cannot set headers on a WebSocket.
+    """
+    query = urlencode({"quiz_id": quiz.quiz_id, "token": token})
     return {
         "participation": {
             "quiz_id": participation.quiz_id,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from typing import Any
 
 from quiz_core.errors import Forbidden, InvalidCredentials, Unauthorized
 from quiz_core.security.passwords import hash_password, verify_password
@@ -42,17 +44,20 @@ def log_in(
     return Login(user_id=user_id, username=username, token=token, expires_at=now + ttl_seconds)
 
 
-def authenticate(authorization: str | None, secret: bytes, now: int) -> TokenClaims:
-    """The claims of an ``Authorization: Bearer <token>`` header; Unauthorized otherwise."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
+def bearer_token(event: dict[str, Any]) -> str:
+    """The token of an HTTP event's ``Authorization: Bearer <token>``; Unauthorized if none."""
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    scheme, _, token = str(headers.get("authorization") or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    return claims_of(token.strip(), secret, now)
+    return token.strip()
 
 
-def claims_of(token: str, secret: bytes, now: int) -> TokenClaims:
+def claims_of(token: str, secret: bytes, now: datetime | int) -> TokenClaims:
+    """The claims of a valid token; Unauthorized (saying whether it expired) otherwise."""
+    seconds = int(now.timestamp()) if isinstance(now, datetime) else now
     try:
-        return verify_token(token, secret, now)
+        return verify_token(token, secret, seconds)
     except InvalidToken as exc:
         raise Unauthorized(expired=exc.expired) from exc
 

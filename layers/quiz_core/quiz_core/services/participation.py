@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from quiz_core.delivery.welcome_trigger import WelcomeRequest, WelcomeTrigger
-from quiz_core.errors import NotAParticipant, QuizNotFound, UserNotFound
+from quiz_core.errors import NotAParticipant, QuizFull, QuizNotFound, UserNotFound
 from quiz_core.models import ConnectionRecord, Participation, Quiz, User, utc_from_epoch_ms
 from quiz_core.rules.participation import ensure_can_connect, ensure_can_join
 from quiz_core.storage.connection_registry import ConnectionRegistry
@@ -21,7 +21,9 @@ class JoinResult:
     created: bool
 
 
-def join_quiz(repository: QuizRepository, quiz_id: str, user_id: str, now: datetime) -> JoinResult:
+def join_quiz(
+    repository: QuizRepository, quiz_id: str, user_id: str, now: datetime, max_players: int
+) -> JoinResult:
     """Makes the user a participant of the quiz; joining again returns the same record."""
     quiz, user = repository.quiz_and_user(quiz_id, user_id)
     if quiz is None:
@@ -30,7 +32,10 @@ def join_quiz(repository: QuizRepository, quiz_id: str, user_id: str, now: datet
         raise UserNotFound(user_id)
     ensure_can_join(quiz, now)
 
-    participation, created = repository.join(quiz_id, user_id)
+    joined = repository.join(quiz_id, user_id, max_players)
+    if joined is None:
+        raise QuizFull(quiz_id, max_players)
+    participation, created = joined
     return JoinResult(quiz=quiz, user=user, participation=participation, created=created)
 
 

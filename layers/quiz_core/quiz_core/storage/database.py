@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
+from aws_lambda_powertools.utilities import parameters
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
-from quiz_core.config import DatabaseUrl
+from quiz_core.config import DatabaseConfig, DatabaseUrl, checked_database_url
 
 Connection = psycopg.Connection[DictRow]
 T = TypeVar("T")
+SECRET_CACHE_SECONDS = 300
 
 
 class DatabaseUnavailable(Exception):
@@ -28,10 +32,22 @@ class Database:
     safe to run twice, which the callers guarantee with keys and ``ON CONFLICT``.
     """
 
-    def __init__(self, url: DatabaseUrl, connect_timeout_seconds: int = 5) -> None:
+    def __init__(
+        self,
+        url: DatabaseUrl | Callable[[], DatabaseUrl],
+        connect_timeout_seconds: int = 5,
+    ) -> None:
         self._url = url
         self._connect_timeout_seconds = connect_timeout_seconds
         self._connection: Connection | None = None
+
+    @classmethod
+    def from_config(cls, config: DatabaseConfig) -> Database:
+        """A database reached through the configured URL, or the secret's, read when needed."""
+        if config.url is not None:
+            return cls(config.url)
+        secret_id = config.secret_id or ""
+        return cls(lambda: url_from_secret(secret_id))
 
     def run(self, work: Callable[[Connection], T]) -> T:
         reused = self._connection is not None and not self._connection.closed
@@ -66,8 +82,9 @@ class Database:
             # NOTE: prepare_threshold=None keeps statements unprepared so that, behind RDS
             # Proxy, the session is never pinned; autocommit makes each transaction() block
             # exactly one transaction.
+            url = self._url if isinstance(self._url, DatabaseUrl) else self._url()
             self._connection = psycopg.connect(
-                self._url.value,
+                url.value,
                 autocommit=True,
                 row_factory=dict_row,
                 prepare_threshold=None,
@@ -77,3 +94,26 @@ class Database:
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable("could not connect to PostgreSQL") from exc
         return self._connection
+
+
+def url_from_secret(secret_id: str) -> DatabaseUrl:
+    """The connection string in a Secrets Manager secret.
+
+    The secret is either the string itself or the JSON that RDS keeps for a database
+    (``host``, ``port``, ``username``, ``password``, ``dbname``). Powertools caches it, so a
+    rotated password is picked up within the cache time on the next reconnect.
+    """
+    value = str(parameters.get_secret(secret_id, max_age=SECRET_CACHE_SECONDS))
+    if not value.lstrip().startswith("{"):
+        return checked_database_url(value.strip())
+    fields = json.loads(value)
+    return DatabaseUrl(
+        make_conninfo(
+            host=fields["host"],
+            port=str(fields.get("port", 5432)),
+            user=fields["username"],
+            password=fields["password"],
+            dbname=fields.get("dbname", "postgres"),
+            sslmode=fields.get("sslmode", "require"),
+        )
+    )

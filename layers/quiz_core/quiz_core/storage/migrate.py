@@ -35,6 +35,7 @@ import psycopg
 from psycopg.rows import DictRow, dict_row
 
 from quiz_core.config import DATABASE_URL, ConfigError, DatabaseConfig
+from quiz_core.storage.database import url_from_secret
 
 logger = logging.getLogger(__name__)
 
@@ -249,7 +250,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _conninfo(database_url: str | None, environ: Mapping[str, str]) -> str:
     if database_url is not None:
         environ = {**environ, DATABASE_URL: database_url}
-    return DatabaseConfig.from_environ(environ).url.value
+    config = DatabaseConfig.from_environ(environ)
+    if config.url is not None:
+        return config.url.value
+    return url_from_secret(config.secret_id or "").value
 
 
 def _print_status(statuses: Sequence[MigrationStatus]) -> None:

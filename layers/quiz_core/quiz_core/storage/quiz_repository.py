@@ -58,9 +58,14 @@ class QuizRepository:
     def quiz_and_user(self, quiz_id: str, user_id: str) -> tuple[Quiz | None, User | None]:
         return self.transaction(lambda store: (store.quiz(quiz_id), store.user(user_id)))
 
-    def join(self, quiz_id: str, user_id: str) -> tuple[Participation, bool]:
-        """Records the participation once; returns it and whether this call created it."""
-        return self.transaction(lambda store: store.join(quiz_id, user_id))
+    def join(
+        self, quiz_id: str, user_id: str, max_players: int
+    ) -> tuple[Participation, bool] | None:
+        """Records the participation once; returns it and whether this call created it.
+
+        None when the quiz already has ``max_players`` other players.
+        """
+        return self.transaction(lambda store: store.join(quiz_id, user_id, max_players))
 
     def participation(self, quiz_id: str, user_id: str) -> Participation | None:
         return self.transaction(lambda store: store.participation(quiz_id, user_id))
@@ -125,7 +130,19 @@ class QuizStore:
         ).fetchone()
         return (row["id"], row["password_hash"]) if row else None
 
-    def join(self, quiz_id: str, user_id: str) -> tuple[Participation, bool]:
+    def join(
+        self, quiz_id: str, user_id: str, max_players: int
+    ) -> tuple[Participation, bool] | None:
+        existing = self.participation(quiz_id, user_id)
+        if existing is not None:
+            return existing, False
+        # Joins of one quiz queue on its row, so the player count cannot overshoot the cap;
+        # NO KEY UPDATE leaves the foreign-key checks of other writes unblocked.
+        self._conn.execute(
+            "SELECT quiz_id FROM quizzes WHERE quiz_id = %s FOR NO KEY UPDATE", (quiz_id,)
+        )
+        if self.player_count(quiz_id) >= max_players:
+            return None
         inserted = self._conn.execute(
             "INSERT INTO participants (quiz_id, user_id) VALUES (%s, %s)"
             " ON CONFLICT (quiz_id, user_id) DO NOTHING"
