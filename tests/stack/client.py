@@ -15,8 +15,14 @@ from websockets.sync.client import ClientConnection, connect
 TIMEOUT_SECONDS = 10
 
 
-def post(url: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, method="POST", data=b"")
+def post(
+    url: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else b""
+    request = urllib.request.Request(url, method="POST", data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:
             return reply.status, json.loads(reply.read() or b"{}")
@@ -46,6 +52,12 @@ class Player:
 
     def send(self, message: dict[str, Any] | str) -> None:
         self.socket.send(message if isinstance(message, str) else json.dumps(message))
+
+    def expect_any(self, timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
+        """The next message, whatever its type."""
+        message: dict[str, Any] = json.loads(self.socket.recv(timeout=timeout))
+        self.received.append(message)
+        return message
 
     def expect(self, message_type: str, timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
         return self.expect_where(message_type, lambda _: True, timeout)

@@ -21,7 +21,13 @@ import psycopg
 import pytest
 from localstack_client.session import Session as EmulatorSession
 
+from quiz_core.security.passwords import hash_password
+from tests.stack.client import post
+
 DEFAULT_STACK_NAME = "quiz-backend-local"
+# Every seeded player logs in with this password.
+PLAYER_PASSWORD = "stack test password"
+PASSWORD_HASH = hash_password(PLAYER_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,21 @@ class DeployedStack:
     quiz_clock_function: str
     dynamodb: Any
     lambda_client: Any
+
+    def log_in(self, username: str, password: str = "") -> str:
+        status, body = post(
+            f"{self.http_api_url}/login",
+            {"username": username, "password": password or PLAYER_PASSWORD},
+        )
+        assert status == 200, body
+        return str(body["token"])
+
+    def join(self, quiz_id: str, user_id: str, username: str = "", password: str = "") -> str:
+        """Logs the player in, joins the quiz and returns the URL to connect to."""
+        token = self.log_in(username or f"player {user_id}", password)
+        status, body = post(f"{self.http_api_url}/join_quiz/{quiz_id}/{user_id}", token=token)
+        assert status == 200, body
+        return str(body["websocket_url"])
 
     def run_quiz_clock(self) -> None:
         """Runs the quiz clock now, as its every-minute schedule would."""
@@ -131,8 +152,8 @@ def _seed(
     )
     for user_id in user_ids:
         conn.execute(
-            "INSERT INTO users (id, username, password_hash) VALUES (%s, %s, 'unusable')",
-            (user_id, f"player {user_id}"),
+            "INSERT INTO users (id, username, password_hash) VALUES (%s, %s, %s)",
+            (user_id, f"player {user_id}", PASSWORD_HASH),
         )
     return SeededQuiz(quiz_id, user_ids, question_ids, correct)
 

@@ -10,18 +10,12 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.stack.client import Player, post
+from tests.stack.client import Player
 from tests.stack.conftest import DeployedStack, SeededQuiz, end_quiz_now
 
 pytestmark = pytest.mark.stack
 
 PUSH_TIMEOUT_SECONDS = 15
-
-
-def join(stack: DeployedStack, quiz_id: str, user_id: str) -> str:
-    status, body = post(f"{stack.http_api_url}/join_quiz/{quiz_id}/{user_id}")
-    assert status == 200, body
-    return str(body["websocket_url"])
 
 
 def without(kind: str, messages: list[dict[str, Any]]) -> list[str]:
@@ -45,7 +39,7 @@ def test_players_play_a_whole_quiz_and_receive_every_message_in_order(
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz], database_url: str
 ) -> None:
     quiz = seed_quiz(players=3)
-    urls = [join(stack, quiz.quiz_id, user_id) for user_id in quiz.user_ids]
+    urls = [stack.join(quiz.quiz_id, user_id) for user_id in quiz.user_ids]
     with ExitStack() as players_stack:
         players = [players_stack.enter_context(Player(url)) for url in urls]
         for player in players:
@@ -76,7 +70,7 @@ def test_the_final_results_are_sent_once_however_often_the_clock_runs(
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz], database_url: str
 ) -> None:
     quiz = seed_quiz(players=1)
-    with Player(join(stack, quiz.quiz_id, quiz.user_ids[0])) as player:
+    with Player(stack.join(quiz.quiz_id, quiz.user_ids[0])) as player:
         player.expect("welcome")
         end_quiz_now(database_url, quiz.quiz_id)
         stack.run_quiz_clock()
@@ -91,7 +85,7 @@ def test_a_lobby_player_gets_quiz_started_and_the_first_question_at_the_start(
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz]
 ) -> None:
     quiz = seed_quiz(opens_in=timedelta(seconds=4), players=1)
-    with Player(join(stack, quiz.quiz_id, quiz.user_ids[0])) as player:
+    with Player(stack.join(quiz.quiz_id, quiz.user_ids[0])) as player:
         welcome = player.expect("welcome")
         assert welcome["quiz"]["phase"] == "upcoming"
         stack.run_quiz_clock()
@@ -106,7 +100,7 @@ def test_a_reconnecting_player_gets_the_current_question_with_its_time_left(
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz]
 ) -> None:
     quiz = seed_quiz(players=1)
-    url = join(stack, quiz.quiz_id, quiz.user_ids[0])
+    url = stack.join(quiz.quiz_id, quiz.user_ids[0])
     with Player(url) as first:
         first.expect("welcome")
         question = first.expect("question")
@@ -124,7 +118,7 @@ def test_two_connections_of_one_player_both_receive_the_result_and_it_counts_onc
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz]
 ) -> None:
     quiz = seed_quiz(players=1)
-    url = join(stack, quiz.quiz_id, quiz.user_ids[0])
+    url = stack.join(quiz.quiz_id, quiz.user_ids[0])
     with Player(url) as phone, Player(url) as tablet:
         phone.expect("welcome")
         tablet.expect("welcome")

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.stack
 
 
 def join(stack: DeployedStack, quiz_id: str, user_id: str) -> dict[str, Any]:
-    status, body = post(f"{stack.http_api_url}/join_quiz/{quiz_id}/{user_id}")
+    token = stack.log_in(f"player {user_id}")
+    status, body = post(f"{stack.http_api_url}/join_quiz/{quiz_id}/{user_id}", token=token)
     assert status == 200, body
     return body
 
@@ -92,8 +93,8 @@ def test_three_players_are_welcomed_and_all_see_the_leaderboard_after_an_answer(
 
 
 def test_the_demo_example_welcomes_the_demo_user(stack: DeployedStack) -> None:
-    body = join(stack, "voc202411290900", "1a2b3c")
-    with Player(body["websocket_url"]) as player:
+    url = stack.join("voc202411290900", "1a2b3c", username="john_doe", password="password123")
+    with Player(url) as player:
         welcome = player.expect("welcome")
     assert welcome["message"] == "Welcome to quiz voc202411290900, user 1a2b3c"
 
@@ -136,10 +137,9 @@ def test_a_user_who_has_not_joined_cannot_connect(
     stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz]
 ) -> None:
     quiz = seed_quiz(players=1)
+    token = stack.log_in(f"player {quiz.user_ids[0]}")
     with pytest.raises(InvalidStatus) as refused:
-        Player(
-            f"{stack.websocket_url}?quiz_id={quiz.quiz_id}&user_id={quiz.user_ids[0]}"
-        ).__enter__()
+        Player(f"{stack.websocket_url}?quiz_id={quiz.quiz_id}&token={token}").__enter__()
     assert refused.value.response.status_code == 403
     assert not connection_ids_of(stack, quiz.quiz_id)
 
@@ -149,9 +149,12 @@ def test_joining_errors_have_stable_codes(
 ) -> None:
     ended = seed_quiz(opens_in=timedelta(hours=-2), lasts=timedelta(hours=1), players=1)
 
-    unknown_status, unknown = post(f"{stack.http_api_url}/join_quiz/no_such_quiz/1a2b3c")
+    token = stack.log_in(f"player {ended.user_ids[0]}")
+    unknown_status, unknown = post(
+        f"{stack.http_api_url}/join_quiz/no_such_quiz/{ended.user_ids[0]}", token=token
+    )
     ended_status, ended_body = post(
-        f"{stack.http_api_url}/join_quiz/{ended.quiz_id}/{ended.user_ids[0]}"
+        f"{stack.http_api_url}/join_quiz/{ended.quiz_id}/{ended.user_ids[0]}", token=token
     )
 
     assert (unknown_status, unknown["code"]) == (404, "quiz_not_found")
