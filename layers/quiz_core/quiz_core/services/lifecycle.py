@@ -79,10 +79,12 @@ def start_quiz(
             return None
         if now_ms >= epoch_ms(quiz.end_time):
             return quiz, {}
+        # Players already playing (they connected after the start time, before this step
+        # ran) were served by their welcome and hear nothing from here.
         first: dict[str, Served] = {}
         for user_id in {c.user_id for c in connections}:
             served = serve_question(store, quiz, user_id, 0, now_ms)
-            if served is not None:
+            if served is not None and served.newly_served:
                 first[user_id] = served
         return quiz, first
 
@@ -90,13 +92,16 @@ def start_quiz(
     if claimed is None:
         return False
     quiz, first = claimed
-    channel.broadcast(endpoint, quiz_id, messages.quiz_started(quiz, now_ms))
 
-    def compose(connection: PlayerConnection) -> messages.Message | None:
+    def started(connection: PlayerConnection) -> messages.Message | None:
+        return messages.quiz_started(quiz, now_ms) if connection.user_id in first else None
+
+    def question(connection: PlayerConnection) -> messages.Message | None:
         served = first.get(connection.user_id)
         return question_message(quiz, served, now_ms) if served else None
 
-    channel.send_each(endpoint, quiz_id, compose)
+    channel.send_each(endpoint, quiz_id, started)
+    channel.send_each(endpoint, quiz_id, question)
     logger.info("quiz started", extra={"quiz_id": quiz_id, "players": len(first)})
     return True
 

@@ -14,6 +14,7 @@ from quiz_core.storage.quiz_repository import QuizStore
 class Served:
     serving: Serving
     question: Question
+    newly_served: bool = True
 
 
 def serve_question(
@@ -27,8 +28,9 @@ def serve_question(
         raise LookupError(
             f"quiz {quiz.quiz_id} lists question {quiz.question_ids[index]} that does not exist"
         )
-    serving = store.serve(quiz.quiz_id, user_id, serving_of(quiz, question, index, at_ms))
-    return Served(serving=serving, question=question)
+    wanted = serving_of(quiz, question, index, at_ms)
+    serving = store.serve(quiz.quiz_id, user_id, wanted)
+    return Served(serving=serving, question=question, newly_served=serving == wanted)
 
 
 def standing(store: QuizStore, quiz_id: str, user_id: str, score: int) -> messages.Standing:

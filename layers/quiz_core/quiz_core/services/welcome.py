@@ -85,7 +85,11 @@ def _arrive(store: QuizStore, request: WelcomeRequest, now_ms: int) -> Arrival:
     if participation is None:
         raise NotAParticipant(quiz.quiz_id, user.user_id)
 
-    returning = bool(store.servings(quiz.quiz_id, user.user_id))
+    # Returning: questions were served before this connection opened (a serving made since,
+    # by the quiz start racing this welcome, still makes a new player).
+    returning = any(
+        s.served_at_ms < request.requested_at_ms for s in store.servings(quiz.quiz_id, user.user_id)
+    )
     if not returning and quiz.phase(utc_from_epoch_ms(now_ms)) is QuizPhase.OPEN:
         serve_question(store, quiz, user.user_id, 0, now_ms)
     progress = snapshot(store, quiz, user.user_id, now_ms)

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 QUIZ_ID = "quiz_id"
 DUE_AT = "due_at_ms"
+# Marks of quizzes long over are dropped by the table's TTL.
+EXPIRES_AT = "expires_at"
+MARK_LIFETIME_SECONDS = 24 * 3600
 
 
 class PushMarks:
@@ -34,11 +37,12 @@ class PushMarks:
             self._client.update_item(
                 TableName=self._table_name,
                 Key={QUIZ_ID: {"S": quiz_id}},
-                UpdateExpression="SET #due = :due",
+                UpdateExpression="SET #due = :due, #expires = :expires",
                 ConditionExpression="attribute_not_exists(#due) OR #due < :stale",
-                ExpressionAttributeNames={"#due": DUE_AT},
+                ExpressionAttributeNames={"#due": DUE_AT, "#expires": EXPIRES_AT},
                 ExpressionAttributeValues={
                     ":due": {"N": str(due_at_ms)},
+                    ":expires": {"N": str(due_at_ms // 1000 + MARK_LIFETIME_SECONDS)},
                     ":stale": {"N": str(now_ms - STALE_AFTER_MS)},
                 },
             )
