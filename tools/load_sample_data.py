@@ -5,7 +5,7 @@
 
 Apply the migrations first (``python -m quiz_core.storage.migrate``). The connection
 comes from ``DATABASE_URL`` unless ``--database-url`` is given. Everything runs in one
-transaction and nothing is deleted, so participants and answers survive a reload.
+transaction; only the previous run of a reopened quiz (see the reload rule) is deleted.
 
 Users are upserted by id, their sample passwords hashed with scrypt on the way in. A
 user that already exists keeps its password hash unless ``--reset-passwords`` is given.
@@ -19,10 +19,12 @@ sample quiz starts at the moment of loading, rounded down to the second, and eve
 quiz keeps its offset from it, so the quizzes are live at once. ``--original-dates``
 keeps the demo's 2024 dates.
 
-Reload rule: a sample quiz that is already stored and running at the moment of loading
-(start <= now < end) is left exactly as it is, window, name and questions, so that its
-players are not disturbed. A stored quiz that has ended or not started yet is rewritten
-with the sample's content and window; a missing one is inserted.
+Reload rule: a sample quiz that is already stored and has not ended at the moment of
+loading (running or still to come) is left exactly as it is, window, name and questions,
+so that its players are not disturbed and upcoming quizzes keep their offsets. A stored
+quiz that has ended is reopened: rewritten with the sample's content and window, and its
+previous run (participants, their servings and answers, its start and end marks) is
+cleared, so the reopened quiz starts without players. A missing quiz is inserted.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ class QuizPlan:
     """The sample quizzes to write, and those left alone because they are running."""
 
     to_write: tuple[Quiz, ...]
-    left_running: tuple[str, ...]
+    left_in_place: tuple[str, ...]
+    reopened: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Summary:
     passwords_set: int
     questions: int
     quizzes_written: int
-    quizzes_left_running: tuple[str, ...]
+    quizzes_left_in_place: tuple[str, ...]
     showcase: Quiz | None
 
 
@@ -143,7 +146,7 @@ def load_sample_data(
         passwords_set=counts.passwords_set,
         questions=len(questions),
         quizzes_written=len(plan.to_write),
-        quizzes_left_running=plan.left_running,
+        quizzes_left_in_place=plan.left_in_place,
         showcase=showcase,
     )
 
@@ -175,10 +178,15 @@ def plan_quizzes(
 ) -> QuizPlan:
     """Applies the reload rule of the module docstring; pure, so testable alone."""
     wanted = list(samples) if original_dates else rebase(samples, now)
-    running = {qid for qid, quiz in stored.items() if quiz.phase(now) is QuizPhase.OPEN}
+    not_ended = {qid for qid, quiz in stored.items() if quiz.phase(now) is not QuizPhase.ENDED}
     return QuizPlan(
-        to_write=tuple(quiz for quiz in wanted if quiz.quiz_id not in running),
-        left_running=tuple(quiz.quiz_id for quiz in wanted if quiz.quiz_id in running),
+        to_write=tuple(quiz for quiz in wanted if quiz.quiz_id not in not_ended),
+        left_in_place=tuple(quiz.quiz_id for quiz in wanted if quiz.quiz_id in not_ended),
+        reopened=tuple(
+            quiz.quiz_id
+            for quiz in wanted
+            if quiz.quiz_id in stored and quiz.quiz_id not in not_ended
+        ),
     )
 
 
@@ -258,6 +266,8 @@ def _load_quizzes(
     plan = plan_quizzes(samples, stored, now, original_dates)
 
     with conn.cursor() as cur:
+        cur.execute("DELETE FROM participants WHERE quiz_id = ANY(%s)", (list(plan.reopened),))
+        cur.execute("DELETE FROM quiz_runs WHERE quiz_id = ANY(%s)", (list(plan.reopened),))
         cur.executemany(_UPSERT_QUIZ, [_quiz_params(quiz) for quiz in plan.to_write])
     return plan
 
@@ -328,8 +338,8 @@ def _print_summary(summary: Summary) -> None:
     users = f"{summary.users} ({summary.new_users} new"
     print(f"users: {users}, {summary.passwords_set} passwords hashed)")
     print(f"questions: {summary.questions}")
-    running = ", ".join(summary.quizzes_left_running) or "none"
-    print(f"quizzes: {summary.quizzes_written} written; running, so untouched: {running}")
+    left = ", ".join(summary.quizzes_left_in_place) or "none"
+    print(f"quizzes: {summary.quizzes_written} written; not ended, so untouched: {left}")
     if summary.showcase is not None:
         start, end = summary.showcase.start_time, summary.showcase.end_time
         window = f"{start:%Y-%m-%d %H:%M:%S} to {end:%Y-%m-%d %H:%M:%S} UTC"

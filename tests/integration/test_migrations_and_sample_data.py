@@ -194,7 +194,7 @@ def test_the_summary_counts_what_was_loaded(empty_tables: str) -> None:
     assert (summary.users, summary.new_users, summary.passwords_set) == (11, 11, 11)
     assert summary.questions == 31
     assert summary.quizzes_written == SAMPLE_QUIZ_COUNT
-    assert summary.quizzes_left_running == ()
+    assert summary.quizzes_left_in_place == ()
 
 
 def test_original_dates_keep_the_demo_windows(
@@ -219,28 +219,21 @@ def test_every_question_of_every_sample_quiz_is_loaded(empty_tables: str) -> Non
     assert {r["category"] for r in categories} == {"vocabulary", "listening", "grammar"}
 
 
-def test_reloading_keeps_participants_and_their_answers(empty_tables: str) -> None:
+def test_reloading_keeps_the_players_of_a_quiz_that_has_not_ended(empty_tables: str) -> None:
     load_sample_data(empty_tables, NOW)
     with _connect(empty_tables) as conn:
         conn.execute(
             "INSERT INTO participants (quiz_id, user_id, score)"
-            " VALUES ('voc202411290900', '1a2b3c', 1000)"
-        )
-        conn.execute(
-            "INSERT INTO answers (quiz_id, user_id, question_id, choice, is_correct,"
-            " points_awarded, answered_at)"
-            " VALUES ('voc202411290900', '1a2b3c', 'q1', 2, true, 1000, now())"
+            " VALUES ('voc202411291200', '1a2b3c', 1000)"
         )
 
-    load_sample_data(empty_tables, NOW + timedelta(days=1))
+    load_sample_data(empty_tables, NOW + timedelta(minutes=40))
 
     participants = _rows(empty_tables, "SELECT user_id, score FROM participants")
-    answers = _rows(empty_tables, "SELECT question_id, points_awarded FROM answers")
     assert participants == [{"user_id": "1a2b3c", "score": 1000}]
-    assert answers == [{"question_id": "q1", "points_awarded": 1000}]
 
 
-def test_reloading_leaves_a_running_quiz_where_it_is(empty_tables: str) -> None:
+def test_reloading_leaves_running_and_upcoming_quizzes_where_they_are(empty_tables: str) -> None:
     load_sample_data(empty_tables, NOW)
     before = _windows(empty_tables)
     later = NOW_TO_THE_SECOND + timedelta(minutes=10)
@@ -248,19 +241,21 @@ def test_reloading_leaves_a_running_quiz_where_it_is(empty_tables: str) -> None:
     summary = load_sample_data(empty_tables, later)
 
     after = _windows(empty_tables)
-    assert "voc202411290900" in summary.quizzes_left_running
+    assert "voc202411290900" in summary.quizzes_left_in_place
     assert after["voc202411290900"] == before["voc202411290900"]
-    assert after["voc202411291200"][0] == later + timedelta(hours=3)
+    assert after["voc202411291200"] == before["voc202411291200"]
 
 
 def test_reloading_moves_quizzes_that_have_ended(empty_tables: str) -> None:
     load_sample_data(empty_tables, NOW)
     much_later = NOW_TO_THE_SECOND + timedelta(days=2)
 
+    before = _windows(empty_tables)
+
     summary = load_sample_data(empty_tables, much_later)
 
-    assert summary.quizzes_left_running == ()
-    assert summary.quizzes_written == SAMPLE_QUIZ_COUNT
+    assert "gra202412011415" in summary.quizzes_left_in_place  # still to come
+    assert _windows(empty_tables)["gra202412011415"] == before["gra202412011415"]
     assert _windows(empty_tables)["voc202411290900"][0] == much_later
 
 
@@ -300,3 +295,15 @@ def test_loading_into_an_unmigrated_database_says_to_migrate_first(
 def test_loading_refuses_a_naive_now(empty_tables: str) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         load_sample_data(empty_tables, NOW.replace(tzinfo=None))
+
+
+def test_a_reopened_quiz_starts_without_its_previous_players(empty_tables: str) -> None:
+    load_sample_data(empty_tables, NOW)
+    with psycopg.connect(empty_tables, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO participants (quiz_id, user_id) VALUES ('voc202411290900', '1a2b3c')"
+        )
+
+    load_sample_data(empty_tables, NOW_TO_THE_SECOND + timedelta(days=2))
+
+    assert _rows(empty_tables, "SELECT user_id FROM participants") == []

@@ -70,7 +70,12 @@ def _on_aws() -> bool:
 def _session() -> Any:
     if _on_aws():
         return boto3.session.Session()
-    os.environ.setdefault("LOCALSTACK_HOST", "127.0.0.1:4566")
+    if not (os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("LOCALSTACK_HOST")):
+        pytest.fail(
+            "no stack to test: set AWS_ENDPOINT_URL (or LOCALSTACK_HOST), or run `make dev` "
+            "and then `make test`, which reads .stack/stack.env; QUIZ_STACK_ON_AWS=1 targets AWS",
+            pytrace=False,
+        )
     return EmulatorSession(
         aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )

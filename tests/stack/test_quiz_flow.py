@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.stack.client import Player, post
 from tests.stack.conftest import DeployedStack, SeededQuiz
+from tools.load_sample_data import load_sample_data
 
 pytestmark = pytest.mark.stack
 
@@ -92,6 +94,26 @@ def test_three_players_are_welcomed_and_all_see_the_leaderboard_after_an_answer(
     assert wait_until(lambda: not connection_ids_of(stack, quiz.quiz_id))
 
 
+@pytest.fixture
+def demo_quiz_open(database_url: str) -> Iterator[None]:
+    """The sample data as `make dev` loads it, the demo quiz reopened if it has ended.
+
+    A participation of the demo user that the test created is removed afterwards, so the
+    README's session still starts with a fresh join; one that existed is left alone.
+    """
+    load_sample_data(database_url, datetime.now(UTC))
+    demo = "SELECT 1 FROM participants WHERE quiz_id = 'voc202411290900' AND user_id = '1a2b3c'"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        existed = conn.execute(demo).fetchone() is not None
+    yield
+    if not existed:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                "DELETE FROM participants WHERE quiz_id = 'voc202411290900' AND user_id = '1a2b3c'"
+            )
+
+
+@pytest.mark.usefixtures("demo_quiz_open")
 def test_the_demo_example_welcomes_the_demo_user(stack: DeployedStack) -> None:
     url = stack.join("voc202411290900", "1a2b3c", username="john_doe", password="password123")
     with Player(url) as player:

@@ -21,6 +21,8 @@ logger = Logger(child=True)
 
 # API Gateway refuses frames over 32 KB; nothing a client sends us needs more than this.
 MAX_MESSAGE_BYTES = 4096
+# A question has at most 6 choices; anything far outside is refused before any lookup.
+MAX_CHOICES = 6
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,11 @@ def parse_body(body: str | None) -> dict[str, Any]:
 def answer_request(payload: dict[str, Any]) -> AnswerRequest:
     question_id = ensure_identifier(payload.get("question_id"), "question_id")
     choice = payload.get("choice")
-    if isinstance(choice, bool) or not isinstance(choice, int):
-        raise InvalidRequest("choice must be the whole-number index of a choice", field="choice")
+    if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < MAX_CHOICES:
+        raise InvalidRequest(
+            f"choice must be the whole-number index of a choice, 0 to {MAX_CHOICES - 1}",
+            field="choice",
+        )
     return AnswerRequest(question_id=question_id, choice=choice)
 
 
