@@ -9,10 +9,14 @@
 stack. Everything listens on 127.0.0.1 only and runs in the background until `down`.
 Linux only: processes are found through /proc.
 
+`up` remembers its ports in `.stack/ports.env`, and later commands use them unless a
+variable names others. `up` refuses to move a running stack to other ports (`down` first),
+and never uses or stops a server on its ports that it did not start.
+
 Environment:
     DATABASE_URL           use this database; no private PostgreSQL is started
-    DEVSTACK_PG_PORT       port of the private PostgreSQL (54329)
-    DEVSTACK_GATEWAY_PORT  port of ministack (4566)
+    DEVSTACK_PG_PORT       port of the private PostgreSQL (the remembered one, else 54329)
+    DEVSTACK_GATEWAY_PORT  port of ministack (the remembered one, else 4566)
     DEVSTACK_TEMPLATE      SAM template to deploy (infra/template.yaml)
     DEVSTACK_VERBOSE=1     show the output of every command instead of logging it
 """
@@ -42,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT / ".stack"
 LOG_DIR = STACK_DIR / "logs"
 STACK_ENV_FILE = STACK_DIR / "stack.env"
+PORTS_FILE = STACK_DIR / "ports.env"
 VENV_BIN = ROOT / ".venv" / "bin"
 BUILD_DIR = ROOT / ".aws-sam"
 BUILT_TEMPLATE = BUILD_DIR / "build" / "template.yaml"
@@ -51,6 +56,8 @@ SAM_CONFIG_ENV = "local"
 LOOPBACK = "127.0.0.1"
 DEFAULT_PG_PORT = 54329
 DEFAULT_GATEWAY_PORT = 4566
+PG_PORT_VARIABLE = "DEVSTACK_PG_PORT"
+GATEWAY_PORT_VARIABLE = "DEVSTACK_GATEWAY_PORT"
 DEFAULT_TEMPLATE = "infra/template.yaml"
 DB_NAME = "quiz"
 DB_USER = "quiz"
@@ -87,10 +94,17 @@ class Settings:
     verbose: bool
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+    def from_environ(
+        cls,
+        environ: Mapping[str, str],
+        remembered: Mapping[str, int],
+    ) -> Settings:
+        """A port variable beats the remembered port, which beats the default."""
+        pg_port = _port(environ, remembered, PG_PORT_VARIABLE, DEFAULT_PG_PORT)
+        gateway_port = _port(environ, remembered, GATEWAY_PORT_VARIABLE, DEFAULT_GATEWAY_PORT)
         return cls(
-            pg_port=_port(environ, "DEVSTACK_PG_PORT", DEFAULT_PG_PORT),
-            gateway_port=_port(environ, "DEVSTACK_GATEWAY_PORT", DEFAULT_GATEWAY_PORT),
+            pg_port=pg_port,
+            gateway_port=gateway_port,
             external_database_url=environ.get("DATABASE_URL") or None,
             template=ROOT / environ.get("DEVSTACK_TEMPLATE", DEFAULT_TEMPLATE),
             verbose=environ.get("DEVSTACK_VERBOSE", "") not in ("", "0"),
@@ -101,11 +115,41 @@ class Settings:
         return f"http://{LOOPBACK}:{self.gateway_port}"
 
 
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, str(default))
+def _port(
+    environ: Mapping[str, str], remembered: Mapping[str, int], name: str, default: int
+) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return remembered.get(name, default)
+    return parse_port(name, raw, where="the environment")
+
+
+def parse_port(name: str, raw: str, *, where: str) -> int:
     if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
-        raise DevStackError(f"{name} must be a port number from 1024 to 65535, got {raw!r}.")
+        raise DevStackError(
+            f"{name} in {where} must be a port number from 1024 to 65535, got {raw!r}."
+        )
     return int(raw)
+
+
+def remembered_ports() -> dict[str, int]:
+    """The ports the last `up` chose, from PORTS_FILE; empty before the first `up`."""
+    try:
+        lines = PORTS_FILE.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    entries = [line for line in lines if "=" in line and not line.startswith("#")]
+    pairs = (line.split("=", 1) for line in entries)
+    where = relative(PORTS_FILE)
+    return {name: parse_port(name, raw.strip(), where=where) for name, raw in pairs}
+
+
+def remember_ports(settings: Settings) -> None:
+    PORTS_FILE.write_text(
+        "# Written by tools/devstack.py up: the ports that later commands use.\n"
+        f"{PG_PORT_VARIABLE}={settings.pg_port}\n"
+        f"{GATEWAY_PORT_VARIABLE}={settings.gateway_port}\n"
+    )
 
 
 class Progress:
@@ -263,10 +307,27 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def environment_of(pid: int) -> dict[str, str]:
+    """The environment `pid` started with; empty if it is gone or not ours to read."""
+    try:
+        items = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return {}
+    pairs = (item.decode(errors="replace").partition("=") for item in items if item)
+    return {name: value for name, _, value in pairs}
+
+
 def port_is_taken(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((LOOPBACK, port)) == 0
+
+
+def port_taken_error(port: int, variable: str) -> DevStackError:
+    return DevStackError(
+        f"a program that `make dev` did not start listens on {LOOPBACK}:{port}; it was "
+        f"left alone.\nStop it, or choose another port with {variable}."
+    )
 
 
 def write_private(path: Path, text: str) -> None:
@@ -378,10 +439,7 @@ class PostgresCluster:
 
     def start(self) -> None:
         if port_is_taken(self.port):
-            raise DevStackError(
-                f"{LOOPBACK}:{self.port} is taken by another program; stop it or choose "
-                "another port for the private PostgreSQL with DEVSTACK_PG_PORT."
-            )
+            raise port_taken_error(self.port, PG_PORT_VARIABLE)
         self.socket_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.server_log.parent.mkdir(parents=True, exist_ok=True)
         self.server_log.touch()
@@ -495,10 +553,6 @@ def ensure_postgres(settings: Settings, runner: Runner, progress: Progress) -> s
         cluster.initialise()
 
     running_port = cluster.running_port()
-    if running_port not in (None, settings.pg_port):
-        progress.say("postgres", f"restarting on port {cluster.port} (it ran on {running_port})")
-        cluster.stop()
-        running_port = None
     if running_port is None:
         cluster.start()
 
@@ -508,10 +562,22 @@ def ensure_postgres(settings: Settings, runner: Runner, progress: Progress) -> s
     return cluster.database_url()
 
 
-def names_private_cluster(database_url: str, settings: Settings) -> bool:
-    """True for our own cluster's URL, which a shell that sourced stack.env still holds."""
+def external_database_url(settings: Settings) -> str | None:
+    """DATABASE_URL, unless it names our own cluster (as a sourced stack.env does)."""
+    database_url = settings.external_database_url
+    if database_url is None:
+        return None
     location = urllib.parse.urlsplit(database_url)
-    return location.hostname == LOOPBACK and location.port == settings.pg_port
+    if location.hostname == LOOPBACK and location.port == settings.pg_port:
+        return None
+    return database_url
+
+
+def running_postgres_port(settings: Settings, runner: Runner) -> int | None:
+    """The port of our private cluster when it runs, whatever `settings` asks for."""
+    clusters = existing_clusters(find_postgres_bindir_or_none(), settings.pg_port, runner)
+    ports = (cluster.running_port() for cluster in clusters)
+    return next((port for port in ports if port is not None), None)
 
 
 def stop_postgres(settings: Settings, runner: Runner, progress: Progress) -> None:
@@ -589,12 +655,15 @@ class Ministack:
         except (urllib.error.URLError, OSError):
             return False
 
+    def running_port(self) -> int | None:
+        """The port our ministack was started on, or None when it does not run."""
+        pid = self.running_pid()
+        raw = environment_of(pid).get("GATEWAY_PORT", "") if pid is not None else ""
+        return int(raw) if raw.isdigit() else None
+
     def start(self) -> int:
         if port_is_taken(self.port):
-            raise DevStackError(
-                f"{LOOPBACK}:{self.port} is taken by a program that `make dev` did not start; "
-                "stop it, or choose another port with DEVSTACK_GATEWAY_PORT."
-            )
+            raise port_taken_error(self.port, GATEWAY_PORT_VARIABLE)
         shutil.rmtree(self.scratch_dir, ignore_errors=True)
         self.scratch_dir.mkdir(parents=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -719,6 +788,35 @@ def ensure_ministack(settings: Settings, runner: Runner, progress: Progress) -> 
 
     pid = ministack.start()
     progress.say("ministack", f"started (pid {pid}) at {settings.endpoint}, fresh state")
+
+
+# --- ports ---------------------------------------------------------------------------
+
+
+def check_ports(settings: Settings, runner: Runner, *, private_cluster: bool) -> None:
+    """Refuse, before anything is stopped, to move our servers to other ports, or to use
+    a port on which a server that we did not start listens."""
+    check_port(
+        "ministack",
+        Ministack(port=settings.gateway_port).running_port(),
+        settings.gateway_port,
+        GATEWAY_PORT_VARIABLE,
+    )
+    if private_cluster:
+        running_port = running_postgres_port(settings, runner)
+        check_port("PostgreSQL", running_port, settings.pg_port, PG_PORT_VARIABLE)
+
+
+def check_port(server: str, running_port: int | None, wanted: int, variable: str) -> None:
+    if running_port is None and port_is_taken(wanted):
+        raise port_taken_error(wanted, variable)
+    if running_port not in (None, wanted):
+        raise DevStackError(
+            f"{server} of this stack runs on {LOOPBACK}:{running_port}, "
+            f"but this run asks for port {wanted}; nothing was stopped.\n"
+            "To move it, run `make down` first; "
+            f"to keep it, run with {variable}={running_port}."
+        )
 
 
 # --- database content ----------------------------------------------------------------
@@ -874,12 +972,15 @@ def command_up(settings: Settings, runner: Runner, progress: Progress) -> None:
             "or name another one with DEVSTACK_TEMPLATE."
         )
     STACK_DIR.mkdir(exist_ok=True)
+    external_url = external_database_url(settings)
+    check_ports(settings, runner, private_cluster=external_url is None)
+    remember_ports(settings)
     STACK_ENV_FILE.unlink(missing_ok=True)
 
-    database_url = settings.external_database_url
-    if database_url is None or names_private_cluster(database_url, settings):
+    if external_url is None:
         database_url = ensure_postgres(settings, runner, progress)
     else:
+        database_url = external_url
         progress.say("postgres", "DATABASE_URL is set: using that database, no private cluster")
     prepare_database(database_url, runner, progress)
 
@@ -904,6 +1005,8 @@ def command_status(settings: Settings, runner: Runner, progress: Progress) -> No
     if pid is None:
         progress.say("ministack", "not running")
     else:
+        # The port it runs on, which a DEVSTACK_GATEWAY_PORT of this shell may not name.
+        ministack = Ministack(port=ministack.running_port() or settings.gateway_port)
         health = "healthy" if ministack.is_healthy() else "NOT answering"
         progress.say("ministack", f"pid {pid}, {health} at {ministack.health_url}")
 
@@ -939,7 +1042,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("command", choices=sorted(COMMANDS))
     arguments = parser.parse_args(argv)
     try:
-        settings = Settings.from_environ(os.environ)
+        settings = Settings.from_environ(os.environ, remembered_ports())
         COMMANDS[arguments.command](
             settings, Runner(verbose=settings.verbose), Progress.from_environ(os.environ)
         )
