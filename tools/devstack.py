@@ -951,8 +951,12 @@ def print_summary(outputs: Mapping[str, str], database_url: str, progress: Progr
         f"  Logs        {relative(LOG_DIR)}/\n"
         "\nTry it:\n"
         f"  set -a; . {relative(STACK_ENV_FILE)}; set +a\n"
-        '  curl -X POST "$HTTP_API_URL/join_quiz/voc202411290900/1a2b3c"\n'
-        '  npx wscat -c "$WEBSOCKET_URL?quiz_id=voc202411290900&user_id=1a2b3c"',
+        "  TOKEN=$(curl -s -X POST \"$HTTP_API_URL/login\" -H 'Content-Type: application/json'"
+        ' -d \'{"username":"john_doe","password":"password123"}\''
+        " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
+        '  curl -s -X POST -H "Authorization: Bearer $TOKEN"'
+        ' "$HTTP_API_URL/join_quiz/voc202411290900/1a2b3c"\n'
+        '  npx wscat -c "$WEBSOCKET_URL?quiz_id=voc202411290900&token=$TOKEN"',
         flush=True,
     )
 
