@@ -227,9 +227,14 @@ def test_reloading_keeps_participants_and_their_answers(empty_tables: str) -> No
             " VALUES ('voc202411290900', '1a2b3c', 1000)"
         )
         conn.execute(
+            "INSERT INTO servings"
+            " (quiz_id, user_id, question_id, question_index, served_at_ms, closes_at_ms)"
+            " VALUES ('voc202411290900', '1a2b3c', 'q1', 0, 1000, 21000)"
+        )
+        conn.execute(
             "INSERT INTO answers (quiz_id, user_id, question_id, choice, is_correct,"
-            " points_awarded, answered_at)"
-            " VALUES ('voc202411290900', '1a2b3c', 'q1', 2, true, 1000, now())"
+            " points_awarded, base_points, answered_at)"
+            " VALUES ('voc202411290900', '1a2b3c', 'q1', 2, true, 1000, 1000, now())"
         )
 
     load_sample_data(empty_tables, NOW + timedelta(days=1))
@@ -238,6 +243,72 @@ def test_reloading_keeps_participants_and_their_answers(empty_tables: str) -> No
     answers = _rows(empty_tables, "SELECT question_id, points_awarded FROM answers")
     assert participants == [{"user_id": "1a2b3c", "score": 1000}]
     assert answers == [{"question_id": "q1", "points_awarded": 1000}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=MigrationError,
+    reason="0002_gameplay adds answers_points_add_up before it fills base_points, so it fails "
+    "on any database holding a scored answer; add the constraint after the UPDATE",
+)
+def test_answers_stored_before_gameplay_get_a_serving_at_their_position_in_the_quiz(
+    empty_database_url: str,
+) -> None:
+    initial, gameplay, *later = bundled_migrations()
+    assert gameplay.name == "gameplay"
+    apply_migrations(empty_database_url, [initial])
+    with _connect(empty_database_url) as conn:
+        conn.execute("INSERT INTO users VALUES ('u1', 'ann', 'unusable')")
+        conn.execute(
+            "INSERT INTO questions (question_id, category, prompt, choices, correct_choice)"
+            " SELECT id, 'vocabulary', 'Prompt?', '[\"a\", \"b\"]', 0"
+            " FROM unnest(ARRAY['q1', 'q2', 'elsewhere']) AS id"
+        )
+        conn.execute(
+            "INSERT INTO quizzes VALUES ('quiz1', 'Quiz', '2024-11-29 09:00', '2024-11-29 09:30',"
+            ' \'["q1", "q2"]\')'
+        )
+        conn.execute("INSERT INTO participants (quiz_id, user_id, score) VALUES ('quiz1', 'u1', 7)")
+        conn.execute(
+            "INSERT INTO answers (quiz_id, user_id, question_id, choice, is_correct,"
+            " points_awarded, answered_at) VALUES"
+            " ('quiz1', 'u1', 'q2', 0, true, 5, '2024-11-29 09:01:00+00'),"
+            " ('quiz1', 'u1', 'elsewhere', 1, false, 2, '2024-11-29 09:02:00+00')"
+        )
+
+    apply_migrations(empty_database_url, [gameplay, *later])
+
+    servings = _rows(
+        empty_database_url,
+        "SELECT question_id, question_index, closes_at_ms - served_at_ms AS window_ms"
+        " FROM servings ORDER BY question_index",
+    )
+    assert servings == [
+        {"question_id": "q2", "question_index": 1, "window_ms": 1},
+        # A question the quiz does not list goes after every listed one.
+        {"question_id": "elsewhere", "question_index": 1002, "window_ms": 1},
+    ]
+    answers = _rows(
+        empty_database_url,
+        "SELECT question_id, status, points_awarded, base_points, streak_bonus FROM answers"
+        " ORDER BY question_id",
+    )
+    assert answers == [
+        {
+            "question_id": "elsewhere",
+            "status": "answered",
+            "points_awarded": 2,
+            "base_points": 2,
+            "streak_bonus": 0,
+        },
+        {
+            "question_id": "q2",
+            "status": "answered",
+            "points_awarded": 5,
+            "base_points": 5,
+            "streak_bonus": 0,
+        },
+    ]
 
 
 def test_reloading_leaves_a_running_quiz_where_it_is(empty_tables: str) -> None:
