@@ -23,6 +23,9 @@ from quiz_core.storage.migrate import apply_migrations
 
 ADMIN_URL_VARIABLES = ("TEST_DATABASE_ADMIN_URL", DATABASE_URL)
 
+# The shared assertions of the handler tests report values as the tests' own do.
+pytest.register_assert_rewrite("tests.integration.handlers.harness")
+
 
 @pytest.fixture(scope="session")
 def admin_database_url() -> str:

@@ -233,6 +233,66 @@ def test_reloading_keeps_the_players_of_a_quiz_that_has_not_ended(empty_tables: 
     assert participants == [{"user_id": "1a2b3c", "score": 1000}]
 
 
+def test_answers_stored_before_gameplay_get_a_serving_at_their_position_in_the_quiz(
+    empty_database_url: str,
+) -> None:
+    initial, gameplay, *later = bundled_migrations()
+    assert gameplay.name == "gameplay"
+    apply_migrations(empty_database_url, [initial])
+    with _connect(empty_database_url) as conn:
+        conn.execute("INSERT INTO users VALUES ('u1', 'ann', 'unusable')")
+        conn.execute(
+            "INSERT INTO questions (question_id, category, prompt, choices, correct_choice)"
+            " SELECT id, 'vocabulary', 'Prompt?', '[\"a\", \"b\"]', 0"
+            " FROM unnest(ARRAY['q1', 'q2', 'elsewhere']) AS id"
+        )
+        conn.execute(
+            "INSERT INTO quizzes VALUES ('quiz1', 'Quiz', '2024-11-29 09:00', '2024-11-29 09:30',"
+            ' \'["q1", "q2"]\')'
+        )
+        conn.execute("INSERT INTO participants (quiz_id, user_id, score) VALUES ('quiz1', 'u1', 7)")
+        conn.execute(
+            "INSERT INTO answers (quiz_id, user_id, question_id, choice, is_correct,"
+            " points_awarded, answered_at) VALUES"
+            " ('quiz1', 'u1', 'q2', 0, true, 5, '2024-11-29 09:01:00+00'),"
+            " ('quiz1', 'u1', 'elsewhere', 1, false, 2, '2024-11-29 09:02:00+00')"
+        )
+
+    apply_migrations(empty_database_url, [gameplay, *later])
+
+    servings = _rows(
+        empty_database_url,
+        "SELECT question_id, question_index, closes_at_ms - served_at_ms AS window_ms"
+        " FROM servings ORDER BY question_index",
+    )
+    assert servings == [
+        {"question_id": "q2", "question_index": 1, "window_ms": 1},
+        # A question the quiz does not list goes after every listed one.
+        {"question_id": "elsewhere", "question_index": 1002, "window_ms": 1},
+    ]
+    answers = _rows(
+        empty_database_url,
+        "SELECT question_id, status, points_awarded, base_points, streak_bonus FROM answers"
+        " ORDER BY question_id",
+    )
+    assert answers == [
+        {
+            "question_id": "elsewhere",
+            "status": "answered",
+            "points_awarded": 2,
+            "base_points": 2,
+            "streak_bonus": 0,
+        },
+        {
+            "question_id": "q2",
+            "status": "answered",
+            "points_awarded": 5,
+            "base_points": 5,
+            "streak_bonus": 0,
+        },
+    ]
+
+
 def test_reloading_leaves_running_and_upcoming_quizzes_where_they_are(empty_tables: str) -> None:
     load_sample_data(empty_tables, NOW)
     before = _windows(empty_tables)

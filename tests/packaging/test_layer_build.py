@@ -50,9 +50,14 @@ DUMMY_VALUES = {
     "CONNECTIONS_TABLE": "quiz-backend-ConnectionsTable-PACKAGING",
     "WELCOME_FUNCTION_NAME": "quiz-backend-WelcomeFunction-PACKAGING",
     "WEBSOCKET_URL": "wss://abc123.execute-api.us-east-1.amazonaws.com/live",
-    # Empty on AWS without a custom domain, which is the case the code must handle.
-    "MANAGEMENT_API_ENDPOINT": "",
+    # The template always sets it: a custom domain's, the emulator's, or the API's own.
+    "MANAGEMENT_API_ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/live",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "PUSH_MARKS_TABLE": "quiz-backend-PushMarksTable-PACKAGING",
+    "LEADERBOARD_PUSH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/pushes",
+    "LEADERBOARD_PUSH_INTERVAL_SECONDS": "1",
+    "LIFECYCLE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/lifecycle",
+    "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-PACKAGING",
 }
 
 # Run inside the bare interpreter: import the handler as Lambda does, report where from.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import secrets
 import uuid
@@ -111,6 +112,37 @@ def welcome_event(
         endpoint=endpoint,
         requested_at_ms=requested_at_ms,
     )
+    return event
+
+
+def sqs_event(name: str, bodies: list[dict[str, Any]], *, sent_at_ms: int) -> Event:
+    """An SQS event file delivering these message bodies, one record each, in order.
+
+    Each record is the file's record with a unique id and receipt handle, this body and its
+    MD5, as Lambda's SQS poller delivers a batch.
+    """
+    event = load_event(name)
+    (template,) = event["Records"]
+    records = []
+    for body in bodies:
+        record = copy.deepcopy(template)
+        text = json.dumps(body)
+        record["messageId"] = str(uuid.uuid4())
+        record["receiptHandle"] = secrets.token_urlsafe(48)
+        record["body"] = text
+        record["md5OfBody"] = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+        record["attributes"]["SentTimestamp"] = str(sent_at_ms)
+        record["attributes"]["ApproximateFirstReceiveTimestamp"] = str(sent_at_ms + 1000)
+        records.append(record)
+    event["Records"] = records
+    return event
+
+
+def scheduled_event(*, time_ms: int, name: str = "schedule_quiz_clock") -> Event:
+    """EventBridge's scheduled event, for the run due at ``time_ms`` (whole seconds)."""
+    event = load_event(name)
+    event["id"] = str(uuid.uuid4())
+    event["time"] = datetime.fromtimestamp(time_ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return event
 
 

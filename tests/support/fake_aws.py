@@ -4,7 +4,8 @@ moto's ``post_to_connection`` accepts every connection id and never answers 410 
 its Lambda needs Docker to run an invocation. The fakes here answer HTTP requests the way
 AWS would, before they leave the process, so the code under test keeps its real boto3
 clients: requests are serialized, and replies parsed into modeled errors such as
-``GoneException``, exactly as they would be against AWS.
+``GoneException``, exactly as they would be against AWS. ``SqsRequests`` fakes nothing: it
+records what was asked of SQS, which moto then serves as usual.
 
 Install a fake on a boto3 session before the clients are created: every client copies its
 session's event handlers when it is made, so a client built earlier does not see the fake.
@@ -94,6 +95,7 @@ class FakeManagementApi:
         self._received: dict[str, list[bytes]] = defaultdict(list)
         self._gone_for: dict[str, int | None] = {}
         self._attempts: Counter[str] = Counter()
+        self._log: list[tuple[str, bytes]] = []
         self.deleted: list[str] = []
         self.endpoints: set[str] = set()
 
@@ -111,6 +113,11 @@ class FakeManagementApi:
         """The messages delivered to a connection (410 answers excluded), decoded."""
         with self._lock:
             return [json.loads(data) for data in self._received.get(connection_id, [])]
+
+    def log(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every delivered message with its connection, in the order they were posted."""
+        with self._lock:
+            return [(connection_id, json.loads(data)) for connection_id, data in self._log]
 
     def attempts_to(self, connection_id: str) -> int:
         """How many posts were tried on a connection, delivered or answered Gone."""
@@ -135,7 +142,9 @@ class FakeManagementApi:
         self._attempts[connection_id] += 1
         if self._is_gone(connection_id):
             return _error(request, 410, "GoneException", f"connection {connection_id} is gone")
-        self._received[connection_id].append(_body(request))
+        body = _body(request)
+        self._received[connection_id].append(body)
+        self._log.append((connection_id, body))
         return _reply(request, 200)
 
     def _delete(self, request: AWSPreparedRequest, connection_id: str) -> AWSResponse:
@@ -166,11 +175,20 @@ class Invocation:
 
 
 class FakeLambda:
-    """Lambda's Invoke for asynchronous (``Event``) invocations: records them, runs nothing."""
+    """Lambda's Invoke for asynchronous (``Event``) invocations: records them, runs nothing.
+
+    ``refuse`` makes the next invocations fail as they do while the function does not exist
+    (404, which botocore does not retry).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._refused = 0
         self.invocations: list[Invocation] = []
+
+    def refuse(self, invocations: int = 1) -> None:
+        with self._lock:
+            self._refused = invocations
 
     def install(self, session: boto3.session.Session) -> FakeLambda:
         session.events.register("before-send.lambda.Invoke", self._answer)
@@ -186,5 +204,49 @@ class FakeLambda:
         raw = _body(request)
         payload = json.loads(raw) if raw else None
         with self._lock:
+            if self._refused:
+                self._refused -= 1
+                return _error(
+                    request,
+                    404,
+                    "ResourceNotFoundException",
+                    f"Function not found: {function_name}",
+                )
             self.invocations.append(Invocation(function_name, invocation_type, payload))
         return _reply(request, 202)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    queue_url: str
+    body: dict[str, Any]
+    delay_seconds: int | None
+
+
+class SqsRequests:
+    """The ``SendMessage`` requests of the code under test, as it made them.
+
+    Recorded at botocore's parameter seam, so moto still stores the messages. moto keeps a
+    message's delay only as a moment in the future; the request says what was asked.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent: list[SentMessage] = []
+
+    def install(self, session: boto3.session.Session) -> SqsRequests:
+        session.events.register("before-parameter-build.sqs.SendMessage", self._record)
+        return self
+
+    def to(self, queue_url: str) -> list[SentMessage]:
+        with self._lock:
+            return [message for message in self._sent if message.queue_url == queue_url]
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        message = SentMessage(
+            queue_url=params["QueueUrl"],
+            body=json.loads(params["MessageBody"]),
+            delay_seconds=params.get("DelaySeconds"),
+        )
+        with self._lock:
+            self._sent.append(message)

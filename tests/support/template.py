@@ -30,6 +30,16 @@ _SAME_SHAPE_TABLE_PROPERTIES = (
 )
 # Properties applied after the table exists, or that do not change how it behaves locally.
 _PROPERTIES_NOT_FOR_CREATE_TABLE = ("TimeToLiveSpecification", "TableName")
+# Properties of AWS::SQS::Queue that create_queue takes as attributes of the same name.
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -147,6 +157,55 @@ def create_dynamodb_table(client: Any, resource_name: str, table_name: str) -> s
     if ttl is not None:
         client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
     return table_name
+
+
+def sqs_queue_attributes(resource_name: str, path: Path = TEMPLATE_PATH) -> dict[str, str]:
+    """``create_queue`` attributes for an ``AWS::SQS::Queue`` of the template.
+
+    A property this function cannot convert raises ``NotImplementedError`` naming it, as
+    for tables.
+    """
+    properties = resource_properties(resource_name, "AWS::SQS::Queue", path)
+    unknown = set(properties) - {*_QUEUE_ATTRIBUTES, "QueueName", "Tags"}
+    if unknown:
+        raise NotImplementedError(
+            f"sqs_queue_attributes cannot convert {sorted(unknown)} of {resource_name}; "
+            "teach tests/support/template.py how create_queue takes them"
+        )
+    attributes = {key: properties[key] for key in _QUEUE_ATTRIBUTES if key in properties}
+    _refuse_intrinsics(attributes, resource_name)
+    # SQS takes every attribute as a string, booleans in lower case.
+    return {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in attributes.items()
+    }
+
+
+def create_sqs_queue(client: Any, resource_name: str, queue_name: str) -> str:
+    """Creates the template's queue under ``queue_name``; returns its URL."""
+    reply = client.create_queue(
+        QueueName=queue_name, Attributes=sqs_queue_attributes(resource_name)
+    )
+    url: str = reply["QueueUrl"]
+    return url
+
+
+def function_variables(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """A function's environment variables as the template writes them, globals included."""
+    template = load_template(path)
+    resource_properties(logical_id, "AWS::Serverless::Function", path)
+    function = template["Resources"][logical_id]["Properties"]
+    global_function = template.get("Globals", {}).get("Function", {})
+    return {
+        **global_function.get("Environment", {}).get("Variables", {}),
+        **function.get("Environment", {}).get("Variables", {}),
+    }
+
+
+def parameter_default(name: str, path: Path = TEMPLATE_PATH) -> Any | None:
+    """The template parameter's ``Default``, or None when it has none (or is no parameter)."""
+    parameter = load_template(path).get("Parameters", {}).get(name)
+    return None if parameter is None else parameter.get("Default")
 
 
 def _plain_string(properties: dict[str, Any], key: str, resource_name: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import boto3
@@ -23,9 +24,11 @@ from quiz_core.delivery.management_api import (
     MessageTooLarge,
     encode,
 )
+from quiz_core.delivery.push_queue import QuizEvent, QuizEventQueue
 from quiz_core.delivery.welcome_trigger import WelcomeRequest, WelcomeTrigger
 from quiz_core.models import ConnectionRecord
-from quiz_core.storage.connection_registry import ConnectionRegistry
+from quiz_core.storage.connection_registry import ConnectionRegistry, PlayerConnection
+from quiz_core.storage.push_marks import PushMarks
 
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/live"
 TABLE = "connections"
@@ -234,17 +237,177 @@ def test_the_connections_of_a_quiz_are_read_page_after_page(
         "ExpressionAttributeNames": {"#quiz": "quiz_id"},
         "ExpressionAttributeValues": {":quiz": {"S": "voc202411290900"}},
     }
-    last = {"connection_id": {"S": "b="}, "quiz_id": {"S": "voc202411290900"}}
+    last = {
+        "connection_id": {"S": "b="},
+        "quiz_id": {"S": "voc202411290900"},
+        "player_connection": {"S": "4d5e6f#b="},
+    }
     stub.add_response(
         "query",
         {
-            "Items": [{"connection_id": {"S": "a="}}, {"connection_id": {"S": "b="}}],
+            "Items": [{"player_connection": {"S": "1a2b3c#a="}}, last],
             "LastEvaluatedKey": last,
         },
         query,
     )
     stub.add_response(
-        "query", {"Items": [{"connection_id": {"S": "c="}}]}, {**query, "ExclusiveStartKey": last}
+        "query",
+        {"Items": [{"player_connection": {"S": "1a2b3c#c="}}]},
+        {**query, "ExclusiveStartKey": last},
     )
 
-    assert list(registry.connection_ids_of_quiz("voc202411290900")) == ["a=", "b=", "c="]
+    assert list(registry.players_of_quiz("voc202411290900")) == [
+        PlayerConnection("a=", "1a2b3c"),
+        PlayerConnection("b=", "4d5e6f"),
+        PlayerConnection("c=", "1a2b3c"),
+    ]
+
+
+def test_the_connections_of_one_player_are_read_from_the_quiz_index_by_prefix(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    stub.add_response(
+        "query",
+        {"Items": [{"player_connection": {"S": "1a2b3c#a="}}]},
+        {
+            "TableName": TABLE,
+            "IndexName": "by_quiz",
+            "KeyConditionExpression": "#quiz = :quiz AND begins_with(#player, :player)",
+            "ExpressionAttributeNames": {"#quiz": "quiz_id", "#player": "player_connection"},
+            "ExpressionAttributeValues": {
+                ":quiz": {"S": "voc202411290900"},
+                # The separator keeps user "1a2b3c" from matching user "1a2b3c9".
+                ":player": {"S": "1a2b3c#"},
+            },
+        },
+    )
+
+    assert registry.connections_of_player("voc202411290900", "1a2b3c") == ["a="]
+
+
+def test_a_message_is_counted_and_its_registration_read_in_one_conditional_write(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    item = {
+        "connection_id": {"S": "c="},
+        "quiz_id": {"S": "voc202411290900"},
+        "user_id": {"S": "1a2b3c"},
+        "connected_at": {"N": "1732870770412"},
+        "expires_at": {"N": "1732878570"},
+        "rate_second": {"N": "1732870875"},
+        "rate_count": {"N": "3"},
+    }
+    stub.add_response(
+        "update_item",
+        {"Attributes": item},
+        {
+            "TableName": TABLE,
+            "Key": {"connection_id": {"S": "c="}},
+            "UpdateExpression": "SET #count = #count + :one",
+            "ConditionExpression": (
+                "attribute_exists(#id) AND #second >= :second AND #count < :limit"
+            ),
+            "ExpressionAttributeNames": {
+                "#id": "connection_id",
+                "#second": "rate_second",
+                "#count": "rate_count",
+            },
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":second": {"N": "1732870875"},
+                ":limit": {"N": "10"},
+            },
+            "ReturnValues": "ALL_NEW",
+        },
+    )
+
+    assert registry.admit_message("c=", 1732870875250, 10) == ConnectionRecord(
+        "c=", "voc202411290900", "1a2b3c", 1732870770412, 1732878570
+    )
+
+
+@pytest.fixture
+def push_marks() -> Iterator[tuple[PushMarks, Stubber]]:
+    client = _client("dynamodb")
+    with Stubber(client) as stub:
+        yield PushMarks("push-marks", client=client), stub
+        stub.assert_no_pending_responses()
+
+
+def _mark_request(quiz_id: str, now_ms: int, due_ms: int) -> dict[str, Any]:
+    return {
+        "TableName": "push-marks",
+        "Key": {"quiz_id": {"S": quiz_id}},
+        "UpdateExpression": "SET #due = :due",
+        "ConditionExpression": "attribute_not_exists(#due) OR #due < :stale",
+        "ExpressionAttributeNames": {"#due": "due_at_ms"},
+        "ExpressionAttributeValues": {
+            ":due": {"N": str(due_ms)},
+            ":stale": {"N": str(now_ms - 30_000)},
+        },
+    }
+
+
+def test_a_push_mark_is_set_by_one_conditional_write(
+    push_marks: tuple[PushMarks, Stubber],
+) -> None:
+    marks, stub = push_marks
+    stub.add_response("update_item", {}, _mark_request("q", 1_000_000, 1_001_000))
+
+    assert marks.try_mark("q", 1_000_000, 1_001_000) is True
+
+
+def test_a_pending_push_mark_is_left_alone_and_reported(
+    push_marks: tuple[PushMarks, Stubber],
+) -> None:
+    marks, stub = push_marks
+    stub.add_client_error(
+        "update_item",
+        "ConditionalCheckFailedException",
+        http_status_code=400,
+        expected_params=_mark_request("q", 1_000_500, 1_001_500),
+    )
+
+    assert marks.try_mark("q", 1_000_500, 1_001_500) is False
+
+
+def test_clearing_a_push_mark_removes_its_due_time(push_marks: tuple[PushMarks, Stubber]) -> None:
+    marks, stub = push_marks
+    stub.add_response(
+        "update_item",
+        {},
+        {
+            "TableName": "push-marks",
+            "Key": {"quiz_id": {"S": "q"}},
+            "UpdateExpression": "REMOVE #due",
+            "ExpressionAttributeNames": {"#due": "due_at_ms"},
+        },
+    )
+
+    marks.clear("q")
+
+
+@pytest.mark.parametrize(("asked", "sent"), [(1, 1), (0, 0), (-3, 0), (900, 900), (4000, 900)])
+def test_a_quiz_event_is_queued_as_json_with_a_delay_sqs_accepts(asked: int, sent: int) -> None:
+    client = _client("sqs")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/pushes"
+    event = QuizEvent("leaderboard", "voc202411290900", ENDPOINT)
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "send_message",
+            {"MessageId": "m-1"},
+            {
+                "QueueUrl": url,
+                "MessageBody": json.dumps(
+                    {"kind": "leaderboard", "quiz_id": "voc202411290900", "endpoint": ENDPOINT}
+                ),
+                "DelaySeconds": sent,
+            },
+        )
+        QuizEventQueue(url, client=client).send(event, asked)
+        stub.assert_no_pending_responses()
+
+    assert QuizEvent.from_body(json.dumps(asdict(event))) == event

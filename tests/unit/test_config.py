@@ -8,12 +8,15 @@ import pytest
 
 from quiz_core import config
 from quiz_core.config import (
+    ClockConfig,
     ConfigError,
     ConnectConfig,
     ConnectionsConfig,
     DatabaseConfig,
     DatabaseUrl,
+    GameplayConfig,
     JoinQuizConfig,
+    LeaderboardPushConfig,
     ManagementApiConfig,
     MessagingConfig,
 )
@@ -26,6 +29,9 @@ COMPLETE = {
     config.MANAGEMENT_API_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/live",
     config.WEBSOCKET_URL: "wss://abc123.execute-api.us-east-1.amazonaws.com/live",
     config.WELCOME_FUNCTION_NAME: "quiz-backend-WelcomeFunction-4F5G6H",
+    config.PUSH_MARKS_TABLE: "quiz-backend-PushMarksTable-7J8K9L",
+    config.LEADERBOARD_PUSH_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/pushes",
+    config.LIFECYCLE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/lifecycle",
 }
 
 
@@ -62,6 +68,12 @@ def test_a_complete_environment_gives_every_function_its_configuration() -> None
         (ConnectConfig.from_environ, config.WELCOME_FUNCTION_NAME),
         (ConnectConfig.from_environ, config.CONNECTIONS_TABLE),
         (MessagingConfig.from_environ, config.DATABASE_URL),
+        (GameplayConfig.from_environ, config.PUSH_MARKS_TABLE),
+        (GameplayConfig.from_environ, config.LEADERBOARD_PUSH_QUEUE_URL),
+        (GameplayConfig.from_environ, config.CONNECTIONS_TABLE),
+        (LeaderboardPushConfig.from_environ, config.PUSH_MARKS_TABLE),
+        (ClockConfig.from_environ, config.LIFECYCLE_QUEUE_URL),
+        (ClockConfig.from_environ, config.MANAGEMENT_API_ENDPOINT),
     ],
 )
 @pytest.mark.parametrize("absent", ["missing", "empty", "blank"])
@@ -74,6 +86,48 @@ def test_a_required_variable_that_is_absent_is_named_in_the_error(
 
     with pytest.raises(ConfigError, match=name):
         load(environ)
+
+
+def test_the_gameplay_functions_get_their_tables_queues_and_intervals() -> None:
+    gameplay = GameplayConfig.from_environ(COMPLETE)
+    clock = ClockConfig.from_environ(COMPLETE)
+
+    assert gameplay.push_marks_table == COMPLETE[config.PUSH_MARKS_TABLE]
+    assert gameplay.push_queue_url == COMPLETE[config.LEADERBOARD_PUSH_QUEUE_URL]
+    assert (gameplay.push_interval_seconds, gameplay.messages_per_second) == (1, 10)
+    assert (
+        LeaderboardPushConfig.from_environ(COMPLETE).push_marks_table
+        == (COMPLETE[config.PUSH_MARKS_TABLE])
+    )
+    assert clock.lifecycle_queue_url == COMPLETE[config.LIFECYCLE_QUEUE_URL]
+    assert clock.management_endpoint == COMPLETE[config.MANAGEMENT_API_ENDPOINT]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("1", True), ("900", True), ("0", False), ("901", False)]
+)
+def test_the_push_interval_is_one_second_to_sqs_longest_delay(value: str, accepted: bool) -> None:
+    environ = {**COMPLETE, config.LEADERBOARD_PUSH_INTERVAL_SECONDS: value}
+
+    if accepted:
+        assert GameplayConfig.from_environ(environ).push_interval_seconds == int(value)
+    else:
+        with pytest.raises(ConfigError, match="1..900"):
+            GameplayConfig.from_environ(environ)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (config.LEADERBOARD_PUSH_QUEUE_URL, "sqs.us-east-1.amazonaws.com/123456789012/pushes"),
+        (config.LIFECYCLE_QUEUE_URL, "arn:aws:sqs:us-east-1:123456789012:lifecycle"),
+    ],
+)
+def test_a_queue_given_as_anything_but_its_url_is_refused(name: str, value: str) -> None:
+    load = GameplayConfig.from_environ if "PUSH" in name else ClockConfig.from_environ
+
+    with pytest.raises(ConfigError, match=name):
+        load({**COMPLETE, name: value})
 
 
 def test_the_management_endpoint_is_optional_and_then_derived_from_each_event() -> None:

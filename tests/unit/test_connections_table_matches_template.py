@@ -1,4 +1,4 @@
-"""The connections table as the code uses it and as infra/template.yaml declares it."""
+"""The DynamoDB tables as the code uses them and as infra/template.yaml declares them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from botocore.stub import Stubber
 
 from quiz_core.models import ConnectionRecord
 from quiz_core.storage import connection_registry as registry
+from quiz_core.storage import push_marks
 from tests.support.template import (
     dynamodb_table_kwargs,
     dynamodb_time_to_live,
@@ -16,6 +17,7 @@ from tests.support.template import (
 )
 
 TABLE = dynamodb_table_kwargs("ConnectionsTable", table_name="connections")
+MARKS = dynamodb_table_kwargs("PushMarksTable", table_name="push-marks")
 
 
 def _keys(key_schema: list[dict[str, str]]) -> dict[str, str]:
@@ -34,9 +36,17 @@ def test_the_table_is_keyed_by_the_connection_id() -> None:
 def test_the_quiz_index_has_the_name_and_keys_the_registry_queries() -> None:
     index = _index(registry.QUIZ_INDEX)
 
-    assert _keys(index["KeySchema"])["HASH"] == registry.QUIZ_ID
-    # The registry reads only connection ids from the index; the table key is always there.
+    assert _keys(index["KeySchema"]) == {
+        "HASH": registry.QUIZ_ID,
+        "RANGE": registry.PLAYER_CONNECTION,
+    }
+    # The registry reads only the index's own keys; they are always projected.
     assert index["Projection"]["ProjectionType"] in ("KEYS_ONLY", "ALL")
+
+
+def test_the_push_marks_table_is_keyed_by_the_quiz_id_the_marks_use() -> None:
+    assert _keys(MARKS["KeySchema"]) == {"HASH": push_marks.QUIZ_ID}
+    assert [d["AttributeName"] for d in MARKS["AttributeDefinitions"]] == [push_marks.QUIZ_ID]
 
 
 def test_rows_expire_through_the_attribute_the_registry_writes() -> None:
@@ -57,6 +67,7 @@ def test_the_registry_writes_each_key_attribute_with_its_declared_type() -> None
     record = ConnectionRecord("CJp4AcK9oAMCKuQ=", "voc202411290900", "1a2b3c", 1, 7801)
     item = {
         registry.CONNECTION_ID: {"S": record.connection_id},
+        registry.PLAYER_CONNECTION: {"S": f"{record.user_id}#{record.connection_id}"},
         registry.QUIZ_ID: {"S": record.quiz_id},
         registry.USER_ID: {"S": record.user_id},
         registry.CONNECTED_AT: {"N": "1"},

@@ -30,6 +30,14 @@ EXPECTED_STATUS: dict[type[errors.QuizError], tuple[errors.QuizError, int]] = {
     errors.QuestionNotInQuiz: (errors.QuestionNotInQuiz("voc202411290900", "q9"), 400),
     errors.InvalidChoice: (errors.InvalidChoice("q1", 7, 4), 400),
     errors.UnknownConnection: (errors.UnknownConnection("CJp4AcK9oAMCKuQ="), 403),
+    errors.QuestionNotServed: (errors.QuestionNotServed("q2"), 409),
+    errors.QuestionStillOpen: (errors.QuestionStillOpen("q1", 1732870895250), 409),
+    errors.NoCurrentQuestion: (errors.NoCurrentQuestion("voc202411290900"), 409),
+    errors.InvalidCredentials: (errors.InvalidCredentials(), 401),
+    errors.Unauthorized: (errors.Unauthorized(), 401),
+    errors.Forbidden: (errors.Forbidden("1a2b3c"), 403),
+    errors.RateLimitedError: (errors.RateLimitedError(10), 429),
+    errors.QuizFull: (errors.QuizFull("voc202411290900", 5000), 409),
 }
 
 
@@ -73,6 +81,12 @@ def test_an_error_body_carries_the_safe_details_of_its_error() -> None:
         "message": ended.message,
         "end_time": "2024-11-29T09:30:00+00:00",
     }
+
+
+def test_details_of_an_error_cannot_replace_its_code() -> None:
+    error = errors.QuizError("the real message", code="forged")
+
+    assert error_body(error) == {"code": "quiz_error", "message": "the real message"}
 
 
 @pytest.mark.parametrize("body", [INTERNAL_ERROR_BODY, UNAVAILABLE_BODY])

@@ -1,10 +1,11 @@
 """Fixtures of the handler tests: fresh AWS fakes, handler environments, seeded quizzes.
 
-Each test starts moto with fake credentials, builds the connections table from
-``infra/template.yaml`` and loads the handlers it needs from their files, with the
-environment the template gives them. Where moto falls short the fakes of
+Each test starts moto with fake credentials, builds the template's tables and queues under
+names of its own, and loads the handlers it needs from their files, each with the
+environment the template gives its function. Where moto falls short the fakes of
 ``tests.support.fake_aws`` answer instead: Lambda's asynchronous Invoke always (moto runs
-functions only in Docker), and the ``@connections`` API in tests that need a 410 Gone.
+functions only in Docker), and the ``@connections`` API in tests that need a 410 Gone or
+the order of every post.
 """
 
 from __future__ import annotations
@@ -18,19 +19,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from quiz_core import config
-from tests.integration.handlers.harness import (
-    MANAGEMENT_API_ENDPOINT,
-    REGION,
-    WEBSOCKET_URL,
-    WELCOME_FUNCTION_NAME,
-    Aws,
-    Handlers,
-    Invoke,
-    QuizDatabase,
-)
-from tests.support.fake_aws import FakeLambda, FakeManagementApi
-from tests.support.template import create_dynamodb_table
+from tests.integration.handlers.harness import REGION, Aws, Handlers, Invoke, QuizDatabase
+from tests.support.fake_aws import FakeLambda, FakeManagementApi, SqsRequests
+from tests.support.template import create_dynamodb_table, create_sqs_queue
 
 
 @pytest.fixture
@@ -58,12 +49,28 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
         session = boto3.DEFAULT_SESSION
         assert session is not None
         invocations = FakeLambda().install(session)
+        sqs_requests = SqsRequests().install(session)
         dynamodb = session.client("dynamodb", region_name=REGION)
+        sqs = session.client("sqs", region_name=REGION)
         # moto lets requests to endpoints it does not know through: make sure none is set.
         assert dynamodb.meta.endpoint_url == f"https://dynamodb.{REGION}.amazonaws.com"
-        table = f"connections-{secrets.token_hex(4)}"
-        create_dynamodb_table(dynamodb, "ConnectionsTable", table)
-        yield Aws(session, dynamodb, table, invocations)
+        assert sqs.meta.endpoint_url == f"https://sqs.{REGION}.amazonaws.com"
+        tag = secrets.token_hex(4)
+        # The template has Secrets Manager generate the token signing key; this one is random.
+        token_secret = session.client("secretsmanager", region_name=REGION).create_secret(
+            Name=f"token-signing-{tag}", SecretString=secrets.token_urlsafe(48)
+        )
+        yield Aws(
+            session=session,
+            dynamodb=dynamodb,
+            table_name=create_dynamodb_table(dynamodb, "ConnectionsTable", f"connections-{tag}"),
+            push_marks_table=create_dynamodb_table(dynamodb, "PushMarksTable", f"push-marks-{tag}"),
+            push_queue_url=create_sqs_queue(sqs, "LeaderboardPushQueue", f"pushes-{tag}"),
+            lifecycle_queue_url=create_sqs_queue(sqs, "LifecycleQueue", f"lifecycle-{tag}"),
+            token_secret_arn=token_secret["ARN"],
+            invocations=invocations,
+            sqs_requests=sqs_requests,
+        )
 
 
 @pytest.fixture
@@ -76,26 +83,8 @@ def gone_api(aws: Aws) -> FakeManagementApi:
 
 
 @pytest.fixture
-def function_environment(
-    monkeypatch: pytest.MonkeyPatch, aws: Aws, database_url: str
-) -> dict[str, str]:
-    """The variables the template gives the functions, pointing at this test's fakes."""
-    environment = {
-        config.DATABASE_URL: database_url,
-        config.CONNECTIONS_TABLE: aws.table_name,
-        config.MANAGEMENT_API_ENDPOINT: MANAGEMENT_API_ENDPOINT,
-        config.WELCOME_FUNCTION_NAME: WELCOME_FUNCTION_NAME,
-        config.WEBSOCKET_URL: WEBSOCKET_URL,
-        "POWERTOOLS_SERVICE_NAME": "quiz-backend",
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    return environment
-
-
-@pytest.fixture
-def handlers(function_environment: dict[str, str]) -> Iterator[Handlers]:
-    loaded = Handlers()
+def handlers(aws: Aws, database_url: str) -> Iterator[Handlers]:
+    loaded = Handlers(aws.computed_values(database_url))
     yield loaded
     loaded.close()
 
@@ -123,6 +112,16 @@ def ws_message(handlers: Handlers) -> Invoke:
 @pytest.fixture
 def ws_disconnect(handlers: Handlers) -> Invoke:
     return handlers.invoker("ws_disconnect")
+
+
+@pytest.fixture
+def leaderboard_push(handlers: Handlers) -> Invoke:
+    return handlers.invoker("leaderboard_push")
+
+
+@pytest.fixture
+def quiz_clock(handlers: Handlers) -> Invoke:
+    return handlers.invoker("quiz_clock")
 
 
 @pytest.fixture

@@ -1,14 +1,17 @@
 """What the handler tests share: the fakes of one test, handler loading, seeded quizzes.
 
 A loaded handler module is one warm Lambda environment: loading a handler twice gives two
-environments, each with its own clients and PostgreSQL connection.
+environments, each with its own clients and PostgreSQL connection. Each is loaded with the
+environment variables ``infra/template.yaml`` gives its function, and only those.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -21,11 +24,12 @@ from psycopg.types.json import Jsonb
 
 from quiz_core import config
 from quiz_core.models import ConnectionRecord, epoch_ms
+from quiz_core.storage import push_marks
 from quiz_core.storage.connection_registry import ConnectionRegistry
-from quiz_core.storage.quiz_repository import QuizRepository
-from tests.support.events import LambdaContextStub
-from tests.support.fake_aws import FakeLambda, moto_posts
-from tests.support.template import REPO_ROOT
+from quiz_core.storage.quiz_repository import QuizRepository, QuizStore
+from tests.support.events import LambdaContextStub, new_connection_id, websocket_event
+from tests.support.fake_aws import FakeLambda, SentMessage, SqsRequests, moto_posts
+from tests.support.template import REPO_ROOT, function_variables, parameter_default
 
 REGION = "us-east-1"
 # moto intercepts the management API only on endpoints of exactly this shape.
@@ -33,6 +37,7 @@ MANAGEMENT_API_ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/li
 WEBSOCKET_URL = "wss://abc123.execute-api.us-east-1.amazonaws.com/live"
 WELCOME_FUNCTION_NAME = "quiz-backend-WelcomeFunction-Xk2LqP9s"
 TTL_SECONDS = config.DEFAULT_CONNECTION_TTL_SECONDS
+TIME_LIMIT_MS = 20_000
 
 # The template's logical id of each function folder, used as the function's name.
 FUNCTION_NAMES = {
@@ -41,6 +46,8 @@ FUNCTION_NAMES = {
     "ws_welcome": "WelcomeFunction",
     "ws_message": "MessageFunction",
     "ws_disconnect": "DisconnectFunction",
+    "leaderboard_push": "LeaderboardPushFunction",
+    "quiz_clock": "QuizClockFunction",
 }
 
 Connection = psycopg.Connection[DictRow]
@@ -56,12 +63,45 @@ def now_ms() -> int:
 
 @dataclass
 class Aws:
-    """The AWS side of one test: moto's DynamoDB and management API, a Lambda recorder."""
+    """The AWS side of one test: moto's DynamoDB, SQS and management API, a Lambda recorder.
+
+    The tables and queues are the template's, under names unique to the test.
+    """
 
     session: boto3.session.Session
     dynamodb: Any
     table_name: str
+    push_marks_table: str
+    push_queue_url: str
+    lifecycle_queue_url: str
+    token_secret_arn: str
     invocations: FakeLambda
+    sqs_requests: SqsRequests
+
+    def computed_values(self, database_url: str) -> dict[str, str]:
+        """What CloudFormation would put in the variables it computes, for this test."""
+        return {
+            config.DATABASE_URL: database_url,
+            config.CONNECTIONS_TABLE: self.table_name,
+            config.PUSH_MARKS_TABLE: self.push_marks_table,
+            config.LEADERBOARD_PUSH_QUEUE_URL: self.push_queue_url,
+            config.LIFECYCLE_QUEUE_URL: self.lifecycle_queue_url,
+            config.MANAGEMENT_API_ENDPOINT: MANAGEMENT_API_ENDPOINT,
+            config.WELCOME_FUNCTION_NAME: WELCOME_FUNCTION_NAME,
+            config.WEBSOCKET_URL: WEBSOCKET_URL,
+            config.TOKEN_SECRET_ARN: self.token_secret_arn,
+        }
+
+    def logical_ids(self) -> dict[str, str]:
+        """The template resource behind each name or URL this test gave a resource."""
+        return {
+            self.table_name: "ConnectionsTable",
+            self.push_marks_table: "PushMarksTable",
+            self.push_queue_url: "LeaderboardPushQueue",
+            self.lifecycle_queue_url: "LifecycleQueue",
+            self.token_secret_arn: "TokenSigningSecret",
+            WELCOME_FUNCTION_NAME: "WelcomeFunction",
+        }
 
     def connection_item(self, connection_id: str) -> dict[str, Any] | None:
         """The connection's row with plain values (numbers as strings), or None."""
@@ -89,15 +129,78 @@ class Aws:
         """What moto's management API received for a connection, message by message."""
         return moto_posts(connection_id, REGION)
 
+    def push_mark(self, quiz_id: str) -> int | None:
+        """The due time of the quiz's pending leaderboard push, or None when none is."""
+        reply = self.dynamodb.get_item(
+            TableName=self.push_marks_table,
+            Key={push_marks.QUIZ_ID: {"S": quiz_id}},
+            ConsistentRead=True,
+        )
+        due = reply.get("Item", {}).get(push_marks.DUE_AT)
+        return int(due["N"]) if due else None
+
+    def queued_pushes(self) -> list[SentMessage]:
+        return self.sqs_requests.to(self.push_queue_url)
+
+    def queued_steps(self) -> list[SentMessage]:
+        return self.sqs_requests.to(self.lifecycle_queue_url)
+
 
 # ---------------------------------------------------------------- handlers
+
+
+def environment_of(logical_id: str, computed: Mapping[str, str]) -> dict[str, str]:
+    """The function's variables from the template, with this test's computed values.
+
+    A variable that is neither a literal, nor a parameter with a default, nor one of
+    ``computed`` raises LookupError naming it, so the template cannot give a function a
+    variable these tests leave unset.
+    """
+    environment = {}
+    for name, value in function_variables(logical_id).items():
+        if name in computed:
+            environment[name] = computed[name]
+        elif isinstance(value, str | int | float):
+            environment[name] = str(value)
+        elif isinstance(value, dict) and parameter_default(str(value.get("Ref"))) is not None:
+            environment[name] = str(parameter_default(value["Ref"]))
+        else:
+            raise LookupError(
+                f"{logical_id}'s variable {name} is computed by CloudFormation ({value}); "
+                "give it a value in Aws.computed_values of tests/integration/handlers/harness.py"
+            )
+    return environment
+
+
+def _every_function_variable() -> set[str]:
+    return {
+        name for logical_id in FUNCTION_NAMES.values() for name in function_variables(logical_id)
+    }
+
+
+@contextmanager
+def _function_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` as the function sees it while its module is imported."""
+    saved = dict(os.environ)
+    for name in _every_function_variable():
+        os.environ.pop(name, None)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 class Handlers:
     """Loads handler modules from ``functions/<name>/app.py``, each a fresh environment."""
 
-    def __init__(self) -> None:
+    def __init__(self, computed: Mapping[str, str]) -> None:
+        self._computed = dict(computed)
         self._loaded: list[ModuleType] = []
+
+    def environment(self, function_dir: str) -> dict[str, str]:
+        return environment_of(FUNCTION_NAMES[function_dir], self._computed)
 
     def load(self, function_dir: str) -> ModuleType:
         path = REPO_ROOT / "functions" / function_dir / "app.py"
@@ -107,7 +210,8 @@ class Handlers:
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load a module from {path}")
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with _function_environment(self.environment(function_dir)):
+            spec.loader.exec_module(module)
         self._loaded.append(module)
         return module
 
@@ -124,10 +228,9 @@ class Handlers:
         for module in self._loaded:
             repository = _repository_of(module)
             if repository is not None:
-                # NOTE: neither the handlers nor QuizRepository expose their Database, so the
-                # warm connection is closed through the private attribute; left open, it
-                # raises ResourceWarning (an error under our pytest settings) when collected.
-                repository._database.close()
+                # Left open, the warm connection raises ResourceWarning (an error under our
+                # pytest settings) when it is collected.
+                repository.close()
 
 
 def _repository_of(module: ModuleType) -> QuizRepository | None:
@@ -135,6 +238,48 @@ def _repository_of(module: ModuleType) -> QuizRepository | None:
         repository: QuizRepository = module.messaging.repository
         return repository
     return getattr(module, "repository", None)
+
+
+# ---------------------------------------------------------------- WebSocket messages
+
+# The event file of each route a message can take; anything else goes to $default.
+EVENT_OF_ACTION = {
+    "answer": "ws_message_answer",
+    "next": "ws_message_next",
+    "leaderboard": "ws_message_leaderboard",
+    "state": "ws_message_state",
+    "ping": "ws_message_ping",
+}
+
+
+def connect(aws: Aws, quiz: SeededQuiz, user_id: str) -> str:
+    """A new connection of the player, registered as ``$connect`` registers it."""
+    connection_id = new_connection_id()
+    aws.register(connection_id, quiz.quiz_id, user_id, quiz.start_ms)
+    return connection_id
+
+
+def send(
+    ws_message: Invoke, connection_id: str, at_ms: int, body: dict[str, Any] | str
+) -> dict[str, Any]:
+    """Sends a message on the route API Gateway would pick for it, received at ``at_ms``."""
+    action = body.get("action") if isinstance(body, dict) else None
+    event = websocket_event(
+        EVENT_OF_ACTION.get(str(action), "ws_message_default"),
+        connection_id=connection_id,
+        request_time_ms=at_ms,
+        body=body,
+    )
+    response: dict[str, Any] = ws_message(event)
+    return response
+
+
+def answer(question_id: str, choice: object, **extra: object) -> dict[str, Any]:
+    return {"action": "answer", "question_id": question_id, "choice": choice, **extra}
+
+
+def types(messages: list[dict[str, Any]]) -> list[str]:
+    return [message["type"] for message in messages]
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -146,6 +291,7 @@ class SeededQuestion:
     choices: tuple[str, ...]
     correct_choice: int
     points: int
+    time_limit_ms: int = TIME_LIMIT_MS
 
     @property
     def wrong_choice(self) -> int:
@@ -205,7 +351,7 @@ class QuizDatabase:
         """A quiz that opened ``opened`` ago (negative: opens later), and its players.
 
         The players have joined unless ``joined`` is false. Question ``n`` is worth
-        ``100 * (n + 1)`` points and its correct choice is ``n % 4``.
+        ``100 * (n + 1)`` points, lasts 20 s and its correct choice is ``n % 4``.
         """
         tag = secrets.token_hex(4)
         start = datetime.fromtimestamp(now_ms() // 1000, tz=UTC) - opened
@@ -234,17 +380,97 @@ class QuizDatabase:
             "INSERT INTO participants (quiz_id, user_id) VALUES (%s, %s)", (quiz_id, user_id)
         )
 
+    def serve(self, quiz: SeededQuiz, user_id: str, index: int, at_ms: int) -> int:
+        """Puts question ``index`` in front of the player at ``at_ms``; returns its closing time.
+
+        The window is the one the product gives: the time limit, cut at the quiz's end.
+        """
+        question = quiz.questions[index]
+        closes_at = min(at_ms + question.time_limit_ms, quiz.end_ms)
+        self.conn.execute(
+            "INSERT INTO servings"
+            " (quiz_id, user_id, question_id, question_index, served_at_ms, closes_at_ms)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (quiz.quiz_id, user_id, question.question_id, index, at_ms, closes_at),
+        )
+        return closes_at
+
+    def seed_answer(
+        self, quiz: SeededQuiz, user_id: str, index: int, points: int, elapsed_ms: int = 1000
+    ) -> None:
+        """A final answer stored as a played one would be, with the player's totals."""
+        question = quiz.questions[index]
+        served_at = quiz.start_ms + index * question.time_limit_ms
+        with self.conn.transaction():
+            self.serve(quiz, user_id, index, served_at)
+            self.conn.execute(
+                "INSERT INTO answers (quiz_id, user_id, question_id, choice, is_correct,"
+                " points_awarded, answered_at, status, elapsed_ms, base_points, streak_bonus)"
+                " VALUES (%s, %s, %s, %s, %s, %s, to_timestamp(%s / 1000.0), 'answered',"
+                " %s, %s, 0)",
+                (
+                    quiz.quiz_id,
+                    user_id,
+                    question.question_id,
+                    question.correct_choice if points else question.wrong_choice,
+                    points > 0,
+                    points,
+                    served_at + elapsed_ms,
+                    elapsed_ms,
+                    points,
+                ),
+            )
+            self.conn.execute(
+                "UPDATE participants SET score = score + %s, answer_time_ms = answer_time_ms + %s"
+                " WHERE quiz_id = %s AND user_id = %s",
+                (points, elapsed_ms, quiz.quiz_id, user_id),
+            )
+
+    def start_now(self, quiz: SeededQuiz) -> None:
+        """Moves the quiz's start to the current second, as if the lobby's wait were over.
+
+        NOTE: handlers that read the clock themselves (the welcome, the quiz clock) cannot be
+        given a time, so tests move the quiz instead, as an organizer editing it would.
+        """
+        self.conn.execute(
+            "UPDATE quizzes SET start_time = date_trunc('second', now() AT TIME ZONE 'UTC')"
+            " WHERE quiz_id = %s",
+            (quiz.quiz_id,),
+        )
+
+    def end_now(self, quiz: SeededQuiz) -> None:
+        """Moves the quiz's end to the past second, as if its time had run out."""
+        self.conn.execute(
+            "UPDATE quizzes SET end_time = date_trunc('second', now() AT TIME ZONE 'UTC')"
+            " - interval '1 second' WHERE quiz_id = %s",
+            (quiz.quiz_id,),
+        )
+
     def participants(self, quiz_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(
             "SELECT user_id, score FROM participants WHERE quiz_id = %s ORDER BY user_id",
             (quiz_id,),
         ).fetchall()
 
-    def score(self, quiz_id: str, user_id: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT score FROM participants WHERE quiz_id = %s AND user_id = %s",
+    def progress(self, quiz_id: str, user_id: str) -> dict[str, Any] | None:
+        """The player's stored totals: score, streak and answer time."""
+        row: dict[str, Any] | None = self.conn.execute(
+            "SELECT score, streak, answer_time_ms FROM participants"
+            " WHERE quiz_id = %s AND user_id = %s",
             (quiz_id, user_id),
         ).fetchone()
+        return row
+
+    def totals(self, quiz_id: str) -> dict[str, tuple[int, int]]:
+        """Each participant's stored (score, answer time)."""
+        rows = self.conn.execute(
+            "SELECT user_id, score, answer_time_ms FROM participants WHERE quiz_id = %s",
+            (quiz_id,),
+        ).fetchall()
+        return {row["user_id"]: (row["score"], row["answer_time_ms"]) for row in rows}
+
+    def score(self, quiz_id: str, user_id: str) -> int | None:
+        row = self.progress(quiz_id, user_id)
         return row["score"] if row else None
 
     def answers(self, quiz_id: str) -> list[dict[str, Any]]:
@@ -253,6 +479,29 @@ class QuizDatabase:
             " WHERE quiz_id = %s ORDER BY user_id, question_id",
             (quiz_id,),
         ).fetchall()
+
+    def scored_answers(self, quiz_id: str) -> list[dict[str, Any]]:
+        """Every stored answer with how it was scored, in the order each player got them."""
+        return self.conn.execute(
+            "SELECT a.user_id, a.question_id, a.status, a.choice, a.is_correct,"
+            " a.points_awarded, a.base_points, a.streak_bonus, a.elapsed_ms"
+            " FROM answers a JOIN servings s USING (quiz_id, user_id, question_id)"
+            " WHERE a.quiz_id = %s ORDER BY a.user_id, s.question_index",
+            (quiz_id,),
+        ).fetchall()
+
+    def servings(self, quiz_id: str, user_id: str) -> list[dict[str, Any]]:
+        return self.conn.execute(
+            "SELECT question_id, question_index, served_at_ms, closes_at_ms FROM servings"
+            " WHERE quiz_id = %s AND user_id = %s ORDER BY question_index",
+            (quiz_id, user_id),
+        ).fetchall()
+
+    def leaderboard(self, quiz_id: str) -> list[tuple[int, str, int]]:
+        """The whole leaderboard as the product reads it: (rank, user id, score)."""
+        with self.conn.transaction():
+            ranking = QuizStore(self.conn).ranking(quiz_id, None)
+        return [(entry.rank, entry.user_id, entry.score) for entry in ranking]
 
     def backend_pids(self, application_name: str) -> list[int]:
         """Server processes of this database's clients that gave this application name."""
@@ -273,7 +522,8 @@ class QuizDatabase:
         with self.conn.transaction():
             for seeded in self._seeded:
                 question_ids = [q.question_id for q in seeded.questions]
-                # Participants and answers go with their quiz (ON DELETE CASCADE).
+                # Participants, servings, answers and runs go with their quiz (ON DELETE
+                # CASCADE).
                 self.conn.execute("DELETE FROM quizzes WHERE quiz_id = %s", (seeded.quiz_id,))
                 self.conn.execute("DELETE FROM users WHERE id = ANY(%s)", (list(seeded.user_ids),))
                 self.conn.execute(
@@ -285,14 +535,15 @@ class QuizDatabase:
         with self.conn.transaction():
             for question in seeded.questions:
                 self.conn.execute(
-                    "INSERT INTO questions"
-                    " (question_id, category, prompt, choices, correct_choice, points)"
-                    " VALUES (%s, 'vocabulary', %s, %s, %s, %s)",
+                    "INSERT INTO questions (question_id, category, prompt, choices,"
+                    " correct_choice, time_limit_ms, points)"
+                    " VALUES (%s, 'vocabulary', %s, %s, %s, %s, %s)",
                     (
                         question.question_id,
                         f"Prompt of {question.question_id}?",
                         Jsonb(list(question.choices)),
                         question.correct_choice,
+                        question.time_limit_ms,
                         question.points,
                     ),
                 )
@@ -312,3 +563,22 @@ class QuizDatabase:
                     "INSERT INTO users (id, username, password_hash) VALUES (%s, %s, 'unusable')",
                     (user_id, username(user_id)),
                 )
+
+
+def assert_totals_match_answers(quiz_db: QuizDatabase, quiz_id: str) -> None:
+    """Every player's stored totals are the sums of their stored answers, and the stored
+    leaderboard is the ranking those sums give: score down, answer time up, then user id.
+    """
+    sums: dict[str, tuple[int, int]] = {}
+    for row in quiz_db.scored_answers(quiz_id):
+        assert row["points_awarded"] == row["base_points"] + row["streak_bonus"], row
+        score, answer_time = sums.get(row["user_id"], (0, 0))
+        sums[row["user_id"]] = (score + row["points_awarded"], answer_time + row["elapsed_ms"])
+    stored = quiz_db.totals(quiz_id)
+    recomputed = {user_id: sums.get(user_id, (0, 0)) for user_id in stored}
+
+    assert stored == recomputed
+    order = sorted(recomputed, key=lambda u: (-recomputed[u][0], recomputed[u][1], u))
+    assert quiz_db.leaderboard(quiz_id) == [
+        (rank, user_id, recomputed[user_id][0]) for rank, user_id in enumerate(order, start=1)
+    ]

@@ -18,6 +18,7 @@ from tests.support.events import event_names, load_event, new_connection_id
 
 SAMPLE_QUIZ_ID = "voc202411290900"
 SAMPLE_USER_ID = "1a2b3c"
+SQS_DONE = {"batchItemFailures": []}
 
 
 @dataclass(frozen=True)
@@ -25,19 +26,29 @@ class Expected:
     function_dir: str
     result: dict[str, Any]
     replies: tuple[str, ...]
+    # When, relative to the event, the player's first question was served; None: it was not.
+    served_before_ms: int | None = None
 
 
 EXPECTED = {
     "join_quiz": Expected("join_quiz", {"statusCode": 200}, ()),
     "ws_connect": Expected("ws_connect", {"statusCode": 200}, ()),
-    "ws_welcome": Expected("ws_welcome", {"delivery": "delivered"}, ("welcome",)),
+    "ws_welcome": Expected("ws_welcome", {"delivery": "delivered"}, ("welcome", "question")),
     "ws_message_answer": Expected(
-        "ws_message", {"statusCode": 200}, ("answer_result", "leaderboard")
+        "ws_message", {"statusCode": 200}, ("answer_result", "question"), served_before_ms=400
+    ),
+    "ws_message_next": Expected(
+        "ws_message", {"statusCode": 200}, ("question",), served_before_ms=30_000
     ),
     "ws_message_leaderboard": Expected("ws_message", {"statusCode": 200}, ("leaderboard",)),
+    "ws_message_state": Expected("ws_message", {"statusCode": 200}, ("state",)),
     "ws_message_ping": Expected("ws_message", {"statusCode": 200}, ("pong",)),
     "ws_message_default": Expected("ws_message", {"statusCode": 200}, ("error",)),
     "ws_disconnect": Expected("ws_disconnect", {"statusCode": 200}, ()),
+    "sqs_leaderboard_push": Expected("leaderboard_push", SQS_DONE, ("leaderboard",)),
+    # The seeded quiz opened five minutes ago and nothing has announced its start yet.
+    "sqs_quiz_step": Expected("quiz_clock", SQS_DONE, ("quiz_started", "question")),
+    "schedule_quiz_clock": Expected("quiz_clock", {"status": "ok"}, ("quiz_started", "question")),
 }
 
 
@@ -47,10 +58,12 @@ def test_every_event_file_is_run_by_a_test() -> None:
 
 def _adapted(name: str, quiz: SeededQuiz, connection_id: str) -> dict[str, Any]:
     text = json.dumps(load_event(name))
-    assert SAMPLE_QUIZ_ID in text or name.startswith(("ws_message", "ws_disconnect"))
+    assert SAMPLE_QUIZ_ID in text or name.startswith(("ws_message", "ws_disconnect", "schedule"))
     text = text.replace(SAMPLE_QUIZ_ID, quiz.quiz_id).replace(SAMPLE_USER_ID, quiz.user_ids[0])
     event: dict[str, Any] = json.loads(text)
 
+    if "Records" in event or "detail-type" in event:  # SQS and EventBridge: nothing to adapt
+        return event
     context = event.get("requestContext")
     if context is None:  # the welcome request, sent by $connect rather than API Gateway
         event.update(connection_id=connection_id, requested_at_ms=quiz.during_ms)
@@ -72,6 +85,8 @@ def test_the_event_file_runs_through_its_handler(
     connection_id = new_connection_id()
     if name not in ("join_quiz", "ws_connect"):
         aws.register(connection_id, quiz.quiz_id, quiz.user_ids[0], quiz.start_ms)
+    if expected.served_before_ms is not None:
+        quiz_db.serve(quiz, quiz.user_ids[0], 0, quiz.during_ms - expected.served_before_ms)
     invoke = handlers.invoker(expected.function_dir)
 
     result = invoke(_adapted(name, quiz, connection_id))

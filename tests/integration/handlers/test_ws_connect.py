@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration.handlers.harness import (
     MANAGEMENT_API_ENDPOINT,
@@ -44,6 +45,7 @@ def test_a_participant_of_an_open_quiz_is_admitted_and_registered(
         "connection_id": connection_id,
         "quiz_id": quiz.quiz_id,
         "user_id": quiz.user_ids[0],
+        "player_connection": f"{quiz.user_ids[0]}#{connection_id}",
         "connected_at": str(at_ms),
         # Two hours (API Gateway's longest connection) and ten minutes.
         "expires_at": str(at_ms // 1000 + 2 * 3600 + 600),
@@ -67,6 +69,19 @@ def test_an_admitted_connection_asks_for_its_welcome_asynchronously(
         "endpoint": MANAGEMENT_API_ENDPOINT,
         "requested_at_ms": at_ms,
     }
+
+
+def test_a_connection_whose_welcome_cannot_be_requested_fails_and_leaves_no_row(
+    ws_connect: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id = new_connection_id()
+    aws.invocations.refuse()
+
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        ws_connect(_connect_event(connection_id, now_ms(), quiz.quiz_id, quiz.user_ids[0]))
+
+    assert aws.connection_item(connection_id) is None
+    assert aws.invocations.invocations == []
 
 
 def test_a_participant_may_connect_in_the_lobby_before_the_start(

@@ -1,4 +1,4 @@
-"""WebSocket messages (answer, leaderboard, ping, $default) through the ws_message handler."""
+"""WebSocket messages (answer, leaderboard, state, ping, $default) through ws_message."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from tests.integration.handlers.harness import (
     Invoke,
     QuizDatabase,
     SeededQuiz,
+    answer,
+    assert_totals_match_answers,
+    connect,
+    send,
+    types,
     username,
 )
-from tests.support.events import new_connection_id, websocket_event
-from tests.support.fake_aws import FakeManagementApi
-
-EVENT_OF_ACTION = {
-    "answer": "ws_message_answer",
-    "leaderboard": "ws_message_leaderboard",
-    "ping": "ws_message_ping",
-}
+from tests.support.events import new_connection_id
 
 
 @pytest.fixture
@@ -28,187 +26,206 @@ def quiz(quiz_db: QuizDatabase) -> SeededQuiz:
     return quiz_db.seed()
 
 
-def _connected(aws: Aws, quiz: SeededQuiz, user_id: str) -> str:
-    connection_id = new_connection_id()
-    aws.register(connection_id, quiz.quiz_id, user_id, quiz.start_ms)
-    return connection_id
+# Served this long before the answer, a correct answer earns the question's full points.
+QUICK_MS = 400
 
 
-def _send(
-    ws_message: Invoke, connection_id: str, at_ms: int, body: dict[str, Any] | str
-) -> dict[str, Any]:
-    """Sends a message on the route API Gateway would pick for it."""
-    action = body.get("action") if isinstance(body, dict) else None
-    event = websocket_event(
-        EVENT_OF_ACTION.get(str(action), "ws_message_default"),
-        connection_id=connection_id,
-        request_time_ms=at_ms,
-        body=body,
-    )
-    response: dict[str, Any] = ws_message(event)
-    return response
-
-
-def _answer(question_id: str, choice: object, **extra: object) -> dict[str, Any]:
-    return {"action": "answer", "question_id": question_id, "choice": choice, **extra}
-
-
-def _types(messages: list[dict[str, Any]]) -> list[str]:
-    return [message["type"] for message in messages]
-
-
-def test_a_correct_answer_is_stored_scored_and_confirmed(
+def test_a_correct_answer_is_stored_scored_confirmed_and_followed_by_the_next_question(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
-    player, question = quiz.user_ids[0], quiz.questions[1]
-    connection_id = _connected(aws, quiz, player)
+    player, question = quiz.user_ids[0], quiz.questions[0]
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
 
-    response = _send(ws_message, connection_id, quiz.during_ms, _answer(question.question_id, 1))
+    response = send(ws_message, connection_id, quiz.during_ms, answer(question.question_id, 0))
 
     assert response == {"statusCode": 200}
-    result = aws.posts_to(connection_id)[0]
+    result, following = aws.posts_to(connection_id)
     assert result == {
         "type": "answer_result",
         "question_id": question.question_id,
-        "choice": 1,
+        "status": "answered",
+        "result": "answered",
+        "choice": 0,
         "correct": True,
-        "points": 200,
-        "total_score": 200,
+        "correct_choice": 0,
+        "points": 100,
+        "base_points": 100,
+        "streak_bonus": 0,
+        "elapsed_ms": QUICK_MS,
+        "total_score": 100,
         "already_answered": False,
     }
+    assert (following["type"], following["index"]) == ("question", 1)
+    assert following["question_id"] == quiz.questions[1].question_id
+    assert (following["opens_at"], following["closes_at"]) == (
+        quiz.during_ms,
+        quiz.during_ms + quiz.questions[1].time_limit_ms,
+    )
     assert quiz_db.answers(quiz.quiz_id) == [
         {
             "user_id": player,
             "question_id": question.question_id,
-            "choice": 1,
+            "choice": 0,
             "is_correct": True,
-            "points_awarded": 200,
+            "points_awarded": 100,
         }
     ]
-    assert quiz_db.score(quiz.quiz_id, player) == 200
+    assert quiz_db.progress(quiz.quiz_id, player) == {
+        "score": 100,
+        "streak": 1,
+        "answer_time_ms": QUICK_MS,
+    }
 
 
-def test_a_wrong_answer_is_stored_with_no_points(
+def test_a_wrong_answer_is_stored_with_no_points_and_reveals_the_correct_choice(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
     player, question = quiz.user_ids[0], quiz.questions[0]
-    connection_id = _connected(aws, quiz, player)
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
 
-    _send(ws_message, connection_id, quiz.during_ms, _answer(question.question_id, 3))
+    send(ws_message, connection_id, quiz.during_ms, answer(question.question_id, 3))
 
     result = aws.posts_to(connection_id)[0]
-    assert (result["correct"], result["points"], result["total_score"]) == (False, 0, 0)
+    assert (result["status"], result["correct"], result["points"]) == ("answered", False, 0)
+    assert (result["choice"], result["correct_choice"]) == (3, question.correct_choice)
     assert [row["is_correct"] for row in quiz_db.answers(quiz.quiz_id)] == [False]
+    assert_totals_match_answers(quiz_db, quiz.quiz_id)
 
 
 def test_answering_again_replies_the_first_result_and_changes_nothing(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
     player, question = quiz.user_ids[0], quiz.questions[0]
-    connection_id = _connected(aws, quiz, player)
-    first = _answer(question.question_id, question.correct_choice)
-    _send(ws_message, connection_id, quiz.during_ms, first)
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
+    first = answer(question.question_id, question.correct_choice)
+    send(ws_message, connection_id, quiz.during_ms, first)
 
-    again = _answer(question.question_id, question.wrong_choice)
-    _send(ws_message, connection_id, quiz.during_ms + 5_000, again)
+    again = answer(question.question_id, question.wrong_choice)
+    # Long enough after the first that its push mark no longer holds back a new push.
+    send(ws_message, connection_id, quiz.during_ms + 40_000, again)
 
     replies = aws.posts_to(connection_id)
-    assert _types(replies) == ["answer_result", "leaderboard", "answer_result"]
-    assert replies[2] == {**replies[0], "already_answered": True}
+    assert types(replies) == ["answer_result", "question", "answer_result"]
+    assert replies[2] == {**replies[0], "status": "already_answered", "already_answered": True}
     assert len(quiz_db.answers(quiz.quiz_id)) == 1
     assert quiz_db.score(quiz.quiz_id, player) == question.points
+    assert len(quiz_db.servings(quiz.quiz_id, player)) == 2
+    # Nothing changed, so nothing asks for a leaderboard push.
+    assert len(aws.queued_pushes()) == 1
 
 
-def test_a_scored_answer_sends_the_leaderboard_to_every_connection_of_the_quiz(
+def test_an_answer_is_not_broadcast_to_the_other_players(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
-    connections = [_connected(aws, quiz, user_id) for user_id in quiz.user_ids]
-    elsewhere = quiz_db.seed(players=1)
-    other_quiz_connection = _connected(aws, elsewhere, elsewhere.user_ids[0])
-    question = quiz.questions[2]
+    sender, listener = (connect(aws, quiz, user_id) for user_id in quiz.user_ids[:2])
+    quiz_db.serve(quiz, quiz.user_ids[0], 0, quiz.during_ms - QUICK_MS)
 
-    _send(ws_message, connections[1], quiz.during_ms, _answer(question.question_id, 2))
+    send(ws_message, sender, quiz.during_ms, answer(quiz.questions[0].question_id, 0))
 
-    expected_entries = [
-        {
-            "rank": 1,
-            "user_id": quiz.user_ids[1],
-            "username": username(quiz.user_ids[1]),
-            "score": 300,
-        },
-        {
-            "rank": 2,
-            "user_id": quiz.user_ids[0],
-            "username": username(quiz.user_ids[0]),
-            "score": 0,
-        },
-        {
-            "rank": 3,
-            "user_id": quiz.user_ids[2],
-            "username": username(quiz.user_ids[2]),
-            "score": 0,
-        },
-    ]
-    for connection_id in connections:
-        (update,) = [m for m in aws.posts_to(connection_id) if m["type"] == "leaderboard"]
-        assert update == {
-            "type": "leaderboard",
-            "quiz_id": quiz.quiz_id,
-            "entries": expected_entries,
-            "server_time": quiz.during_ms,
-        }
-    assert aws.posts_to(other_quiz_connection) == []
+    assert types(aws.posts_to(sender)) == ["answer_result", "question"]
+    assert aws.posts_to(listener) == []
 
 
-def test_a_connection_gone_during_a_broadcast_is_forgotten_and_the_others_still_receive(
-    ws_message: Invoke, gone_api: FakeManagementApi, quiz: SeededQuiz, aws: Aws
-) -> None:
-    sender, gone, listener = (_connected(aws, quiz, user_id) for user_id in quiz.user_ids)
-    gone_api.make_gone(gone)
-
-    _send(ws_message, sender, quiz.during_ms, _answer(quiz.questions[0].question_id, 0))
-
-    assert gone_api.attempts_to(gone) == 1
-    assert aws.connection_item(gone) is None
-    assert _types(gone_api.messages_to(sender)) == ["answer_result", "leaderboard"]
-    assert _types(gone_api.messages_to(listener)) == ["leaderboard"]
-    assert aws.connection_ids() >= {sender, listener}
-
-
-def test_the_leaderboard_action_replies_the_leaderboard_to_the_sender_only(
+def test_the_leaderboard_action_replies_the_leaderboard_and_rank_to_the_sender_only(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
-    asker, listener = (_connected(aws, quiz, user_id) for user_id in quiz.user_ids[:2])
-    quiz_db.conn.execute(
-        "UPDATE participants SET score = 500 WHERE quiz_id = %s AND user_id = %s",
-        (quiz.quiz_id, quiz.user_ids[2]),
-    )
+    asker, listener = (connect(aws, quiz, user_id) for user_id in quiz.user_ids[:2])
+    quiz_db.seed_answer(quiz, quiz.user_ids[2], 1, points=200)
 
-    _send(ws_message, asker, quiz.during_ms, {"action": "leaderboard"})
+    send(ws_message, asker, quiz.during_ms, {"action": "leaderboard"})
 
     (reply,) = aws.posts_to(asker)
-    assert reply["type"] == "leaderboard"
-    assert reply["quiz_id"] == quiz.quiz_id
-    assert [(e["rank"], e["user_id"], e["score"]) for e in reply["entries"]] == [
-        (1, quiz.user_ids[2], 500),
-        (2, quiz.user_ids[0], 0),
-        (3, quiz.user_ids[1], 0),
-    ]
+    assert reply == {
+        "type": "leaderboard",
+        "quiz_id": quiz.quiz_id,
+        "entries": [
+            {"rank": rank, "user_id": user_id, "username": username(user_id), "score": score}
+            for rank, user_id, score in [
+                (1, quiz.user_ids[2], 200),
+                (2, quiz.user_ids[0], 0),
+                (3, quiz.user_ids[1], 0),
+            ]
+        ],
+        "you": {"rank": 2, "score": 0, "players": 3},
+        "now": quiz.during_ms,
+    }
     assert aws.posts_to(listener) == []
+
+
+def test_the_state_action_replies_where_the_player_stands(
+    ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    player = quiz.user_ids[0]
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
+    send(ws_message, connection_id, quiz.during_ms, answer(quiz.questions[0].question_id, 0))
+    asked_at = quiz.during_ms + 3_000
+
+    send(ws_message, connection_id, asked_at, {"action": "state"})
+
+    _, question, state = aws.posts_to(connection_id)
+    assert state["type"] == "state"
+    assert state["answered"] == [
+        {
+            "question_id": quiz.questions[0].question_id,
+            "result": "answered",
+            "correct": True,
+            "correct_choice": 0,
+            "points": 100,
+        }
+    ]
+    assert state["current_question"] == {**question, "now": asked_at}
+    assert state["remaining_ms"] == question["closes_at"] - asked_at
+    assert state["you"] == {"rank": 1, "score": 100, "players": 3}
 
 
 def test_a_ping_is_answered_with_pong_and_keeps_the_connection_row_alive(
     ws_message: Invoke, quiz: SeededQuiz, aws: Aws
 ) -> None:
-    connection_id = _connected(aws, quiz, quiz.user_ids[0])
+    connection_id = connect(aws, quiz, quiz.user_ids[0])
     at_ms = quiz.during_ms + 90 * 60_000
 
-    _send(ws_message, connection_id, at_ms, {"action": "ping"})
+    send(ws_message, connection_id, at_ms, {"action": "ping"})
 
-    assert aws.posts_to(connection_id) == [{"type": "pong", "server_time": at_ms}]
+    assert aws.posts_to(connection_id) == [{"type": "pong", "now": at_ms}]
     item = aws.connection_item(connection_id)
     assert item is not None
     assert int(item["expires_at"]) == at_ms // 1000 + 2 * 3600 + 600
+
+
+def test_messages_past_the_rate_of_a_connection_are_refused_until_the_next_second(
+    ws_message: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id = connect(aws, quiz, quiz.user_ids[0])
+    second = quiz.during_ms // 1000 * 1000
+
+    for n in range(11):
+        send(ws_message, connection_id, second + n, {"action": "ping"})
+    send(ws_message, connection_id, second + 1000, {"action": "ping"})
+
+    replies = aws.posts_to(connection_id)
+    assert types(replies) == ["pong"] * 10 + ["error", "pong"]
+    assert (replies[10]["code"], replies[10]["limit_per_second"]) == ("rate_limited", 10)
+
+
+def test_a_message_handled_after_a_later_one_of_its_connection_is_not_refused(
+    ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    # API Gateway may run two messages of one connection at once; the one received first,
+    # in the previous second, can reach the registration last.
+    player = quiz.user_ids[0]
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
+    second = quiz.during_ms // 1000 * 1000 + 1000
+
+    send(ws_message, connection_id, second + 10, {"action": "ping"})
+    send(ws_message, connection_id, second - 10, answer(quiz.questions[0].question_id, 0))
+
+    assert types(aws.posts_to(connection_id)) == ["pong", "answer_result", "question"]
+    assert len(quiz_db.answers(quiz.quiz_id)) == 1
 
 
 @pytest.mark.parametrize(
@@ -219,14 +236,14 @@ def test_a_ping_is_answered_with_pong_and_keeps_the_connection_row_alive(
 def test_a_message_with_no_known_action_is_answered_with_the_valid_actions(
     body: dict[str, Any], ws_message: Invoke, quiz: SeededQuiz, aws: Aws
 ) -> None:
-    connection_id = _connected(aws, quiz, quiz.user_ids[0])
+    connection_id = connect(aws, quiz, quiz.user_ids[0])
 
-    response = _send(ws_message, connection_id, quiz.during_ms, body)
+    response = send(ws_message, connection_id, quiz.during_ms, body)
 
     assert response == {"statusCode": 200}
     (reply,) = aws.posts_to(connection_id)
     assert (reply["type"], reply["code"]) == ("error", "invalid_request")
-    for action in ("answer", "leaderboard", "ping"):
+    for action in ("answer", "next", "leaderboard", "state", "ping"):
         assert f'"action": "{action}"' in reply["message"]
 
 
@@ -238,9 +255,9 @@ def test_a_message_with_no_known_action_is_answered_with_the_valid_actions(
 def test_a_message_that_is_not_a_json_object_is_answered_with_invalid_request(
     body: str, ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
-    connection_id = _connected(aws, quiz, quiz.user_ids[0])
+    connection_id = connect(aws, quiz, quiz.user_ids[0])
 
-    response = _send(ws_message, connection_id, quiz.during_ms, body)
+    response = send(ws_message, connection_id, quiz.during_ms, body)
 
     assert response == {"statusCode": 200}
     (reply,) = aws.posts_to(connection_id)
@@ -253,13 +270,14 @@ def test_a_message_that_is_not_a_json_object_is_answered_with_invalid_request(
     [
         ("of another quiz", 0, "during", "question_not_in_quiz"),
         ("unknown", 0, "during", "question_not_in_quiz"),
-        ("of this quiz", 4, "during", "invalid_choice"),
-        ("of this quiz", -1, "during", "invalid_choice"),
-        ("of this quiz", True, "during", "invalid_request"),
-        ("of this quiz", "0", "during", "invalid_request"),
-        ("of this quiz", 0, "before start", "quiz_not_started"),
-        ("of this quiz", 0, "at end", "quiz_ended"),
-        ("of this quiz", 0, "after end", "quiz_ended"),
+        ("not served yet", 0, "during", "question_not_served"),
+        ("served", 4, "during", "invalid_choice"),
+        ("served", -1, "during", "invalid_choice"),
+        ("served", True, "during", "invalid_request"),
+        ("served", "0", "during", "invalid_request"),
+        ("served", 0, "before start", "quiz_not_started"),
+        ("served", 0, "at end", "quiz_ended"),
+        ("served", 0, "after end", "quiz_ended"),
     ],
 )
 def test_a_refused_answer_gets_its_error_code_and_stores_nothing(
@@ -272,11 +290,14 @@ def test_a_refused_answer_gets_its_error_code_and_stores_nothing(
     quiz_db: QuizDatabase,
     aws: Aws,
 ) -> None:
-    sender, listener = (_connected(aws, quiz, user_id) for user_id in quiz.user_ids[:2])
+    player = quiz.user_ids[0]
+    sender, listener = (connect(aws, quiz, user_id) for user_id in quiz.user_ids[:2])
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
     question_id = {
         "of another quiz": quiz_db.seed(players=0).questions[0].question_id,
         "unknown": "no_such_question",
-        "of this quiz": quiz.questions[0].question_id,
+        "not served yet": quiz.questions[1].question_id,
+        "served": quiz.questions[0].question_id,
     }[question]
     at_ms = {
         "during": quiz.during_ms,
@@ -285,22 +306,25 @@ def test_a_refused_answer_gets_its_error_code_and_stores_nothing(
         "after end": quiz.end_ms + 60_000,
     }[at]
 
-    response = _send(ws_message, sender, at_ms, _answer(question_id, choice))
+    response = send(ws_message, sender, at_ms, answer(question_id, choice))
 
     assert response == {"statusCode": 200}
     (reply,) = aws.posts_to(sender)
     assert (reply["type"], reply["code"]) == ("error", code)
     assert quiz_db.answers(quiz.quiz_id) == []
-    assert quiz_db.score(quiz.quiz_id, quiz.user_ids[0]) == 0
+    assert quiz_db.progress(quiz.quiz_id, player) == {"score": 0, "streak": 0, "answer_time_ms": 0}
+    assert len(quiz_db.servings(quiz.quiz_id, player)) == 1
     assert aws.posts_to(listener) == []
+    assert aws.push_mark(quiz.quiz_id) is None
 
 
 def test_an_answer_exactly_at_the_start_is_accepted(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
-    connection_id = _connected(aws, quiz, quiz.user_ids[0])
+    connection_id = connect(aws, quiz, quiz.user_ids[0])
+    quiz_db.serve(quiz, quiz.user_ids[0], 0, quiz.start_ms)
 
-    _send(ws_message, connection_id, quiz.start_ms, _answer(quiz.questions[0].question_id, 0))
+    send(ws_message, connection_id, quiz.start_ms, answer(quiz.questions[0].question_id, 0))
 
     assert aws.posts_to(connection_id)[0]["type"] == "answer_result"
     assert len(quiz_db.answers(quiz.quiz_id)) == 1
@@ -310,13 +334,15 @@ def test_the_player_is_the_one_registered_for_the_connection_not_one_named_in_th
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
     player, impersonated = quiz.user_ids[0], quiz.user_ids[1]
-    connection_id = _connected(aws, quiz, player)
+    connection_id = connect(aws, quiz, player)
+    for user_id in (player, impersonated):
+        quiz_db.serve(quiz, user_id, 0, quiz.during_ms - QUICK_MS)
     question = quiz.questions[0]
-    message = _answer(
+    message = answer(
         question.question_id, question.correct_choice, user_id=impersonated, quiz_id="other"
     )
 
-    _send(ws_message, connection_id, quiz.during_ms, message)
+    send(ws_message, connection_id, quiz.during_ms, message)
 
     assert [row["user_id"] for row in quiz_db.answers(quiz.quiz_id)] == [player]
     assert quiz_db.score(quiz.quiz_id, player) == question.points
@@ -328,7 +354,7 @@ def test_a_message_from_an_unregistered_connection_is_refused(
 ) -> None:
     connection_id = new_connection_id()
 
-    _send(ws_message, connection_id, quiz.during_ms, _answer(quiz.questions[0].question_id, 0))
+    send(ws_message, connection_id, quiz.during_ms, answer(quiz.questions[0].question_id, 0))
 
     (reply,) = aws.posts_to(connection_id)
     assert (reply["type"], reply["code"]) == ("error", "unknown_connection")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_the_welcome_greets_the_player_by_quiz_and_user_id(
 
     assert ws_welcome(_event(request)) == {"delivery": "delivered"}
 
-    (welcome,) = aws.posts_to(request.connection_id)
+    welcome = aws.posts_to(request.connection_id)[0]
     assert welcome["type"] == "welcome"
     assert welcome["message"] == f"Welcome to quiz {quiz.quiz_id}, user {quiz.user_ids[0]}"
     assert welcome["user"] == {
@@ -66,14 +67,15 @@ def test_the_welcome_greets_the_player_by_quiz_and_user_id(
     }
 
 
-def test_the_welcome_describes_the_quiz_window_and_questions_without_answers(
-    ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
+def test_a_new_player_of_a_running_quiz_gets_the_welcome_then_the_first_question(
+    ws_welcome: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
     request = _registered(aws, quiz, quiz.user_ids[0])
+    first = quiz.questions[0]
 
     ws_welcome(_event(request))
 
-    (welcome,) = aws.posts_to(request.connection_id)
+    welcome, question = aws.posts_to(request.connection_id)
     assert welcome["quiz"] == {
         "quiz_id": quiz.quiz_id,
         "name": quiz.name,
@@ -84,38 +86,82 @@ def test_the_welcome_describes_the_quiz_window_and_questions_without_answers(
         "phase": "open",
         "question_count": len(quiz.questions),
     }
+    served_at = welcome["now"]
     # Exactly these keys: no correct_choice, nor anything else that would give it away.
-    assert welcome["questions"] == [
+    assert question == {
+        "type": "question",
+        "quiz_id": quiz.quiz_id,
+        "index": 0,
+        "total": len(quiz.questions),
+        "question_id": first.question_id,
+        "category": "vocabulary",
+        "prompt": f"Prompt of {first.question_id}?",
+        "choices": list(first.choices),
+        "points": first.points,
+        "time_limit_ms": first.time_limit_ms,
+        "opens_at": served_at,
+        "closes_at": served_at + first.time_limit_ms,
+        "now": served_at,
+    }
+    assert quiz_db.servings(quiz.quiz_id, quiz.user_ids[0]) == [
         {
-            "question_id": q.question_id,
-            "category": "vocabulary",
-            "prompt": f"Prompt of {q.question_id}?",
-            "choices": list(q.choices),
-            "time_limit_ms": 20000,
-            "points": q.points,
+            "question_id": first.question_id,
+            "question_index": 0,
+            "served_at_ms": served_at,
+            "closes_at_ms": served_at + first.time_limit_ms,
         }
-        for q in quiz.questions
     ]
 
 
-def test_the_welcome_carries_the_current_leaderboard(
+def test_the_welcome_carries_the_current_leaderboard_and_the_players_rank(
     ws_welcome: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
     first, second, third = quiz.user_ids
-    quiz_db.conn.execute(
-        "UPDATE participants SET score = 300 WHERE quiz_id = %s AND user_id = %s",
-        (quiz.quiz_id, third),
-    )
+    quiz_db.seed_answer(quiz, third, 2, points=300)
     request = _registered(aws, quiz, first)
 
     ws_welcome(_event(request))
 
-    (welcome,) = aws.posts_to(request.connection_id)
+    welcome = aws.posts_to(request.connection_id)[0]
     assert welcome["leaderboard"] == [
         {"rank": 1, "user_id": third, "username": username(third), "score": 300},
         {"rank": 2, "user_id": first, "username": username(first), "score": 0},
         {"rank": 3, "user_id": second, "username": username(second), "score": 0},
     ]
+    assert welcome["you"] == {"rank": 2, "score": 0, "players": 3}
+
+
+def test_a_player_connecting_in_the_lobby_gets_the_welcome_and_no_question(
+    ws_welcome: Invoke, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    lobby = quiz_db.seed(opened=-timedelta(minutes=10), players=1)
+    request = _registered(aws, lobby, lobby.user_ids[0])
+
+    assert ws_welcome(_event(request)) == {"delivery": "delivered"}
+
+    (welcome,) = aws.posts_to(request.connection_id)
+    assert welcome["type"] == "welcome"
+    assert welcome["quiz"]["phase"] == "upcoming"
+    assert quiz_db.servings(lobby.quiz_id, lobby.user_ids[0]) == []
+
+
+def test_a_reconnect_in_the_middle_of_a_question_gets_its_window_and_the_time_left(
+    ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    player = quiz.user_ids[0]
+    first_connection = _registered(aws, quiz, player)
+    ws_welcome(_event(first_connection))
+    _, question = aws.posts_to(first_connection.connection_id)
+    reconnection = _registered(aws, quiz, player)
+
+    ws_welcome(_event(reconnection))
+
+    welcome, state = aws.posts_to(reconnection.connection_id)
+    assert (welcome["type"], state["type"]) == ("welcome", "state")
+    assert state["current_question"] == {**question, "now": state["now"]}
+    assert state["remaining_ms"] == question["closes_at"] - state["now"]
+    assert state["answered"] == []
+    assert state["you"] == {"rank": 1, "score": 0, "players": 3}
 
 
 def test_the_welcome_asked_for_by_connect_reaches_the_new_connection(
@@ -131,9 +177,9 @@ def test_the_welcome_asked_for_by_connect_reaches_the_new_connection(
     (invocation,) = aws.invocations.invocations
 
     assert ws_welcome(invocation.payload) == {"delivery": "delivered"}
-    assert [m["message"] for m in aws.posts_to(connection_id)] == [
-        f"Welcome to quiz {quiz.quiz_id}, user {quiz.user_ids[1]}"
-    ]
+    welcome, question = aws.posts_to(connection_id)
+    assert welcome["message"] == f"Welcome to quiz {quiz.quiz_id}, user {quiz.user_ids[1]}"
+    assert question["question_id"] == quiz.questions[0].question_id
 
 
 def test_the_welcome_is_retried_until_the_connection_is_open(
@@ -144,8 +190,12 @@ def test_the_welcome_is_retried_until_the_connection_is_open(
 
     assert ws_welcome(_event(request)) == {"delivery": "delivered"}
 
-    assert gone_api.attempts_to(request.connection_id) == 3
-    assert [m["type"] for m in gone_api.messages_to(request.connection_id)] == ["welcome"]
+    # Two refused welcomes, the delivered one, then the question.
+    assert gone_api.attempts_to(request.connection_id) == 4
+    assert [m["type"] for m in gone_api.messages_to(request.connection_id)] == [
+        "welcome",
+        "question",
+    ]
     assert gone_api.endpoints == {MANAGEMENT_API_ENDPOINT}
     assert aws.connection_item(request.connection_id) is not None
 

@@ -83,6 +83,11 @@ def start_quiz(
         # ran) were served by their welcome and hear nothing from here.
         first: dict[str, Served] = {}
         for user_id in {c.user_id for c in connections}:
+            # A player welcomed after the start time but before this step already has
+            # their first question, and may be further on: sending it again would take
+            # them back to a question they answered.
+            if store.servings(quiz_id, user_id):
+                continue
             served = serve_question(store, quiz, user_id, 0, now_ms)
             if served is not None and served.newly_served:
                 first[user_id] = served

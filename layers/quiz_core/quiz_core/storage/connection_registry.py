@@ -72,11 +72,14 @@ class ConnectionRegistry:
         return RateLimited(per_second) if self.get(connection_id) else None
 
     def _count_in_second(self, connection_id: str, second: int, per_second: int) -> Any:
+        # ">=": two messages of one connection can run at once, and the one received in the
+        # previous second may get here after the next second was started; it counts
+        # against the newer second instead of being refused.
         return self._client.update_item(
             TableName=self._table_name,
             Key={CONNECTION_ID: {"S": connection_id}},
             UpdateExpression="SET #count = #count + :one",
-            ConditionExpression="attribute_exists(#id) AND #second = :second AND #count < :limit",
+            ConditionExpression="attribute_exists(#id) AND #second >= :second AND #count < :limit",
             ExpressionAttributeNames=_RATE_NAMES,
             ExpressionAttributeValues={
                 ":one": {"N": "1"},

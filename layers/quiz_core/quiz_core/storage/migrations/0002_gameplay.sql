@@ -50,11 +50,13 @@ ALTER TABLE answers
     ADD COLUMN base_points INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN streak_bonus INTEGER NOT NULL DEFAULT 0,
     ADD CONSTRAINT answers_status_known CHECK (status IN ('answered', 'too_late', 'skipped')),
-    ADD CONSTRAINT answers_points_add_up CHECK (points_awarded = base_points + streak_bonus),
     ADD CONSTRAINT answers_are_served FOREIGN KEY (quiz_id, user_id, question_id)
         REFERENCES servings (quiz_id, user_id, question_id) ON DELETE CASCADE;
 
 UPDATE answers SET base_points = points_awarded;
+
+ALTER TABLE answers
+    ADD CONSTRAINT answers_points_add_up CHECK (points_awarded = base_points + streak_bonus);
 
 -- One row per quiz once its start or end has been handled.
 CREATE TABLE quiz_runs (
