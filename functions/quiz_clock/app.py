@@ -34,9 +34,10 @@ def now_ms() -> int:
 
 def handle_step(record: SQSRecord) -> None:
     event = QuizEvent.from_body(record.body)
+    endpoint = messaging.management_api.configured_or(event.endpoint)
     m = messaging
     if event.kind == QUIZ_START:
-        start_quiz(m.repository, m.registry, m.channel, event.quiz_id, event.endpoint, now_ms())
+        start_quiz(m.repository, m.registry, m.channel, event.quiz_id, endpoint, now_ms())
     elif event.kind == QUIZ_END:
         finalize_quiz(
             m.repository,
@@ -44,7 +45,7 @@ def handle_step(record: SQSRecord) -> None:
             m.channel,
             m.management_api,
             event.quiz_id,
-            event.endpoint,
+            endpoint,
             now_ms(),
         )
     else:

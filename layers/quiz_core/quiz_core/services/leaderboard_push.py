@@ -10,6 +10,7 @@ Posts per answer thus fall as a quiz gets busier, instead of growing with every 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from quiz_core.delivery.management_api import BroadcastReport
 from quiz_core.delivery.push_queue import QuizEvent, QuizEventQueue
@@ -35,7 +36,14 @@ class LeaderboardPushes:
         due = now_ms + self._interval_seconds * 1000
         if not self._marks.try_mark(quiz_id, now_ms, due):
             return False
-        self._queue.send(QuizEvent(LEADERBOARD_PUSH, quiz_id, endpoint), self._interval_seconds)
+        try:
+            self._queue.send(QuizEvent(LEADERBOARD_PUSH, quiz_id, endpoint), self._interval_seconds)
+        except (ClientError, BotoCoreError):
+            # The answer is stored and its player told; a lost push is only a late
+            # leaderboard. Clearing the mark lets the next answer schedule one at once.
+            logger.warning("leaderboard push not scheduled", extra={"quiz_id": quiz_id})
+            self._marks.clear(quiz_id)
+            return False
         return True
 
 
