@@ -449,7 +449,9 @@ class PostgresCluster:
             "port": str(self.port),
             "unix_socket_directories": str(self.socket_dir),
             "unix_socket_permissions": "0700",
-            "synchronous_commit": "off",
+            # Every warm Lambda worker of the emulator holds its own connection (as on AWS
+            # without RDS Proxy); a crowd of players warms hundreds of them.
+            "max_connections": "400",
         }
         server_options = shlex.join(f"--{name}={value}" for name, value in settings.items())
         self._pg(

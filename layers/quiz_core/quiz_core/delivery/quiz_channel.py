@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +38,8 @@ class QuizChannel:
         return delivery
 
     def forget(self, connection_id: str) -> None:
-        self._registry.remove(connection_id)
+        """Drops a connection that answered 410, unless it is still opening."""
+        self._registry.remove_if_settled(connection_id, time.time_ns() // 1_000_000)
 
     def send_to_player(
         self, endpoint: str, quiz_id: str, user_id: str, message: dict[str, Any]

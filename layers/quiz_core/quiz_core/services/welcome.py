@@ -26,8 +26,23 @@ from quiz_core.storage.quiz_repository import LEADERBOARD_SIZE, QuizRepository, 
 logger = Logger(child=True)
 
 # Until $connect has returned, posts to the new connection answer 410 Gone. These waits
-# (about 5 s in all) cover a slow handshake; after them the client is taken to have left.
-RETRY_DELAYS_SECONDS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0)
+# (about 12 s in all) cover a slow handshake, such as a crowd connecting at the start of a
+# quiz; after them the client is taken to have left.
+RETRY_DELAYS_SECONDS: tuple[float, ...] = (
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.8,
+    1.0,
+    1.0,
+    1.0,
+    1.5,
+    2.0,
+    2.0,
+    2.0,
+)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ CONNECTED_AT = "connected_at"
 PLAYER_CONNECTION = "player_connection"
 EXPIRES_AT = "expires_at"
 QUIZ_INDEX = "by_quiz"
+# How long a new connection may take to open before a 410 on it means it is gone.
+OPENING_GRACE_MS = 30_000
 # The per-connection message rate: the second being counted and the messages in it.
 RATE_SECOND = "rate_second"
 RATE_COUNT = "rate_count"
@@ -101,6 +103,25 @@ class ConnectionRegistry:
             ExpressionAttributeValues={":one": {"N": "1"}, ":second": {"N": str(second)}},
             ReturnValues="ALL_NEW",
         )["Attributes"]
+
+    def remove_if_settled(self, connection_id: str, now_ms: int) -> None:
+        """Removes the row of a connection that answered 410, unless it is still opening.
+
+        NOTE: a connection is registered by $connect before API Gateway opens the socket, and
+        a post in between answers 410 too. Rows younger than ``OPENING_GRACE_MS`` are kept,
+        so a push racing a handshake cannot unregister a player; a connection that really
+        died young is removed by a later 410, by $disconnect or by the TTL.
+        """
+        try:
+            self._client.delete_item(
+                TableName=self._table_name,
+                Key={CONNECTION_ID: {"S": connection_id}},
+                ConditionExpression="attribute_not_exists(#at) OR #at < :settled",
+                ExpressionAttributeNames={"#at": CONNECTED_AT},
+                ExpressionAttributeValues={":settled": {"N": str(now_ms - OPENING_GRACE_MS)}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return
 
     def remove(self, connection_id: str) -> None:
         self._client.delete_item(
