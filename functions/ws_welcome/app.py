@@ -34,7 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # changed): close the connection rather than leave it silent.
         logger.warning("welcome refused", extra={"code": exc.code})
         messaging.management_api.close_connection(request.endpoint, request.connection_id)
-        messaging.channel.forget(request.connection_id)
+        messaging.channel.unregister(request.connection_id)
         return {"delivery": "refused"}
 
     logger.info("welcome sent", extra={"delivery": delivery.value})

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.intrinsics import Intrinsics
 from tests.support.template import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
 
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
@@ -99,17 +100,20 @@ def _runtime_version(logical_id: str) -> tuple[int, int]:
 
 
 def _environment_of(logical_id: str) -> dict[str, str]:
-    """The function's variables from the template, with dummies for computed values."""
+    """The function's variables from the template, with dummies for computed values.
+
+    Conditions are decided for the parameters' defaults (a local stack's: a database URL).
+    """
     variables = {
         **_globals().get("Environment", {}).get("Variables", {}),
         **FUNCTIONS[logical_id]["Properties"].get("Environment", {}).get("Variables", {}),
     }
     environment = {}
-    for name, value in variables.items():
-        if isinstance(value, str | int | float):
-            environment[name] = str(value)
-        elif name in DUMMY_VALUES:
+    for name, value in Intrinsics(load_template()).decide(variables).items():
+        if name in DUMMY_VALUES:
             environment[name] = DUMMY_VALUES[name]
+        elif isinstance(value, str | int | float):
+            environment[name] = str(value)
         else:
             pytest.fail(
                 f"{logical_id}'s variable {name} is computed by CloudFormation; "

@@ -61,11 +61,15 @@ def websocket_event(
     request_time_ms: int,
     body: dict[str, Any] | str | None = None,
     query: dict[str, str | None] | None = None,
+    authorized_user_id: str | None = None,
+    unauthorized: bool = False,
 ) -> Event:
     """A WebSocket event file with this connection, time, and optionally body and query.
 
     A dict ``body`` is sent as JSON; a string is sent as it is, malformed or not.
     ``query`` replaces the query string parameters; a key set to ``None`` is not sent.
+    ``authorized_user_id`` is the user the ``$connect`` authorizer admitted, as API Gateway
+    passes its context on; ``unauthorized`` sends no authorizer context at all.
     """
     event = load_event(name)
     context = event["requestContext"]
@@ -83,17 +87,63 @@ def websocket_event(
         sent = {key: value for key, value in query.items() if value is not None}
         event["queryStringParameters"] = sent or None
         event["multiValueQueryStringParameters"] = {k: [v] for k, v in sent.items()} or None
+    if authorized_user_id is not None:
+        context["authorizer"] = authorizer_context(authorized_user_id)
+    if unauthorized:
+        context.pop("authorizer", None)
     return event
 
 
-def join_event(quiz_id: str, user_id: str, *, time_ms: int, name: str = "join_quiz") -> Event:
-    """The HTTP API join event for this quiz and user, received at ``time_ms``."""
+def authorizer_context(user_id: str) -> dict[str, Any]:
+    """``requestContext.authorizer`` of a connection the authorizer admitted for the user."""
+    return {"principalId": user_id, "integrationLatency": 38, "user_id": user_id}
+
+
+def authorizer_event(
+    *, connection_id: str, request_time_ms: int, query: dict[str, str | None]
+) -> Event:
+    """The ``$connect`` REQUEST authorizer's event, with this query string."""
+    event = load_event("ws_authorizer")
+    context = event["requestContext"]
+    context["connectionId"] = connection_id
+    context["connectedAt"] = context["requestTimeEpoch"] = request_time_ms
+    context["requestTime"] = http_time(request_time_ms)
+    context["requestId"] = context["extendedRequestId"] = new_connection_id()
+    sent = {key: value for key, value in query.items() if value is not None}
+    event["queryStringParameters"] = sent
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in sent.items()}
+    return event
+
+
+def join_event(
+    quiz_id: str, user_id: str, *, time_ms: int, token: str | None, name: str = "join_quiz"
+) -> Event:
+    """The HTTP API join event for this quiz and user, received at ``time_ms``.
+
+    ``token`` goes in ``Authorization: Bearer``; with None the request has no such header.
+    """
     event = load_event(name)
+    event["headers"].pop("authorization", None)
+    if token is not None:
+        event["headers"]["authorization"] = f"Bearer {token}"
     context = event["requestContext"]
     route_path = f"/join_quiz/{quiz_id}/{user_id}"
     raw_path = route_path if context["stage"] == "$default" else f"/{context['stage']}{route_path}"
     event["rawPath"] = context["http"]["path"] = raw_path
     event["pathParameters"] = {"quiz_id": quiz_id, "user_id": user_id}
+    context["timeEpoch"] = time_ms
+    context["time"] = http_time(time_ms)
+    context["requestId"] = new_connection_id()
+    return event
+
+
+def login_event(body: dict[str, Any] | str | None, *, time_ms: int) -> Event:
+    """The HTTP API login event with this body (a dict is sent as JSON), at ``time_ms``."""
+    event = load_event("login")
+    event["body"] = json.dumps(body) if isinstance(body, dict) else body
+    text = event["body"] or ""
+    event["headers"]["content-length"] = str(len(text.encode(errors="surrogatepass")))
+    context = event["requestContext"]
     context["timeEpoch"] = time_ms
     context["time"] = http_time(time_ms)
     context["requestId"] = new_connection_id()

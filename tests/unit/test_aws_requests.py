@@ -27,7 +27,11 @@ from quiz_core.delivery.management_api import (
 from quiz_core.delivery.push_queue import QuizEvent, QuizEventQueue
 from quiz_core.delivery.welcome_trigger import WelcomeRequest, WelcomeTrigger
 from quiz_core.models import ConnectionRecord
-from quiz_core.storage.connection_registry import ConnectionRegistry, PlayerConnection
+from quiz_core.storage.connection_registry import (
+    ConnectionRegistry,
+    PlayerConnection,
+    RateLimited,
+)
 from quiz_core.storage.push_marks import PushMarks
 
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/live"
@@ -328,6 +332,91 @@ def test_a_message_is_counted_and_its_registration_read_in_one_conditional_write
     )
 
 
+_RATE_NAMES = {"#id": "connection_id", "#second": "rate_second", "#count": "rate_count"}
+_REGISTERED = {
+    "connection_id": {"S": "c="},
+    "quiz_id": {"S": "voc202411290900"},
+    "user_id": {"S": "1a2b3c"},
+    "connected_at": {"N": "1732870770412"},
+    "expires_at": {"N": "1732878570"},
+}
+
+
+def _count_request(connection_id: str, second: int, limit: int) -> dict[str, Any]:
+    return {
+        "TableName": TABLE,
+        "Key": {"connection_id": {"S": connection_id}},
+        "UpdateExpression": "SET #count = #count + :one",
+        "ConditionExpression": "attribute_exists(#id) AND #second >= :second AND #count < :limit",
+        "ExpressionAttributeNames": _RATE_NAMES,
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":second": {"N": str(second)},
+            ":limit": {"N": str(limit)},
+        },
+        "ReturnValues": "ALL_NEW",
+    }
+
+
+def _start_request(connection_id: str, second: int) -> dict[str, Any]:
+    return {
+        "TableName": TABLE,
+        "Key": {"connection_id": {"S": connection_id}},
+        "UpdateExpression": "SET #second = :second, #count = :one",
+        "ConditionExpression": (
+            "attribute_exists(#id) AND (attribute_not_exists(#second) OR #second < :second)"
+        ),
+        "ExpressionAttributeNames": _RATE_NAMES,
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":second": {"N": str(second)}},
+        "ReturnValues": "ALL_NEW",
+    }
+
+
+def _condition_failed(stub: Stubber, expected: dict[str, Any]) -> None:
+    stub.add_client_error(
+        "update_item",
+        "ConditionalCheckFailedException",
+        http_status_code=400,
+        expected_params=expected,
+    )
+
+
+def test_the_first_message_of_a_second_starts_its_count_in_a_second_write(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    _condition_failed(stub, _count_request("c=", 1732870876, 10))
+    counted = {**_REGISTERED, "rate_second": {"N": "1732870876"}, "rate_count": {"N": "1"}}
+    stub.add_response("update_item", {"Attributes": counted}, _start_request("c=", 1732870876))
+
+    admitted = registry.admit_message("c=", 1732870876001, 10)
+
+    assert admitted == ConnectionRecord(
+        "c=", "voc202411290900", "1a2b3c", 1732870770412, 1732878570
+    )
+
+
+def test_a_message_past_the_limit_reads_the_registration_to_tell_it_from_an_unknown_one(
+    dynamodb: tuple[ConnectionRegistry, Stubber],
+) -> None:
+    registry, stub = dynamodb
+    for connection_id, found in (("c=", {"Item": _REGISTERED}), ("d=", {})):
+        _condition_failed(stub, _count_request(connection_id, 1732870876, 10))
+        _condition_failed(stub, _start_request(connection_id, 1732870876))
+        stub.add_response(
+            "get_item",
+            found,
+            {
+                "TableName": TABLE,
+                "Key": {"connection_id": {"S": connection_id}},
+                "ConsistentRead": True,
+            },
+        )
+
+    assert registry.admit_message("c=", 1732870876999, 10) == RateLimited(10)
+    assert registry.admit_message("d=", 1732870876999, 10) is None
+
+
 @pytest.fixture
 def push_marks() -> Iterator[tuple[PushMarks, Stubber]]:
     client = _client("dynamodb")
@@ -340,11 +429,13 @@ def _mark_request(quiz_id: str, now_ms: int, due_ms: int) -> dict[str, Any]:
     return {
         "TableName": "push-marks",
         "Key": {"quiz_id": {"S": quiz_id}},
-        "UpdateExpression": "SET #due = :due",
+        "UpdateExpression": "SET #due = :due, #expires = :expires",
         "ConditionExpression": "attribute_not_exists(#due) OR #due < :stale",
-        "ExpressionAttributeNames": {"#due": "due_at_ms"},
+        "ExpressionAttributeNames": {"#due": "due_at_ms", "#expires": "expires_at"},
         "ExpressionAttributeValues": {
             ":due": {"N": str(due_ms)},
+            # A day after it is due, the table's TTL drops a mark nobody cleared.
+            ":expires": {"N": str(due_ms // 1000 + 86_400)},
             ":stale": {"N": str(now_ms - 30_000)},
         },
     }

@@ -17,8 +17,10 @@ from quiz_core.config import (
     GameplayConfig,
     JoinQuizConfig,
     LeaderboardPushConfig,
+    LoginConfig,
     ManagementApiConfig,
     MessagingConfig,
+    TokenConfig,
 )
 
 SECRET = "s3cr3t-pa55"
@@ -32,6 +34,9 @@ COMPLETE = {
     config.PUSH_MARKS_TABLE: "quiz-backend-PushMarksTable-7J8K9L",
     config.LEADERBOARD_PUSH_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/pushes",
     config.LIFECYCLE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/lifecycle",
+    config.TOKEN_SECRET_ARN: (
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:TokenSigningSecret-a1B2c3"
+    ),
 }
 
 
@@ -74,6 +79,10 @@ def test_a_complete_environment_gives_every_function_its_configuration() -> None
         (LeaderboardPushConfig.from_environ, config.PUSH_MARKS_TABLE),
         (ClockConfig.from_environ, config.LIFECYCLE_QUEUE_URL),
         (ClockConfig.from_environ, config.MANAGEMENT_API_ENDPOINT),
+        (JoinQuizConfig.from_environ, config.TOKEN_SECRET_ARN),
+        (LoginConfig.from_environ, config.TOKEN_SECRET_ARN),
+        (LoginConfig.from_environ, config.DATABASE_URL),
+        (TokenConfig.from_environ, config.TOKEN_SECRET_ARN),
     ],
 )
 @pytest.mark.parametrize("absent", ["missing", "empty", "blank"])
@@ -251,4 +260,53 @@ def test_the_database_url_never_shows_in_a_repr_or_str() -> None:
     for shown in (repr(DatabaseUrl(DATABASE)), str(DatabaseUrl(DATABASE)), repr(loaded)):
         assert SECRET not in shown
         assert "db.internal" not in shown
-    assert f"{loaded.database}" == "DatabaseConfig(url=DatabaseUrl(<hidden>))"
+    assert f"{loaded.database}" == "DatabaseConfig(url=DatabaseUrl(<hidden>), secret_id=None)"
+
+
+DATABASE_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1a2b3c-XyZ"
+
+
+def test_a_database_secret_is_used_instead_of_a_url_when_both_are_set() -> None:
+    loaded = DatabaseConfig.from_environ({**COMPLETE, config.DATABASE_SECRET_ARN: DATABASE_SECRET})
+
+    assert loaded == DatabaseConfig(url=None, secret_id=DATABASE_SECRET)
+
+
+def test_a_function_without_url_or_secret_names_both_variables() -> None:
+    with pytest.raises(ConfigError) as refused:
+        LoginConfig.from_environ(_without(config.DATABASE_URL))
+
+    assert config.DATABASE_URL in str(refused.value)
+    assert config.DATABASE_SECRET_ARN in str(refused.value)
+
+
+def test_the_token_settings_default_to_an_hour_and_the_player_cap_to_ten_thousand() -> None:
+    join = JoinQuizConfig.from_environ(COMPLETE)
+
+    assert join.tokens == TokenConfig(COMPLETE[config.TOKEN_SECRET_ARN], 3600)
+    assert join.max_players == 10_000
+    assert LoginConfig.from_environ(COMPLETE).tokens == join.tokens
+
+
+@pytest.mark.parametrize(
+    ("load", "name", "value", "allowed"),
+    [
+        (JoinQuizConfig.from_environ, config.MAX_PLAYERS_PER_QUIZ, "0", "1..1000000"),
+        (GameplayConfig.from_environ, config.MESSAGES_PER_SECOND, "0", "1..1000"),
+        (GameplayConfig.from_environ, config.MESSAGES_PER_SECOND, "1001", "1..1000"),
+        (TokenConfig.from_environ, config.TOKEN_TTL_SECONDS, "59", "60..86400"),
+        (TokenConfig.from_environ, config.TOKEN_TTL_SECONDS, "86401", "60..86400"),
+    ],
+)
+def test_limits_out_of_range_are_refused_with_the_range(
+    load: Load, name: str, value: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"{name}={value} is outside .* {allowed}"):
+        load({**COMPLETE, name: value})
+
+
+def test_the_configured_limits_are_read() -> None:
+    environ = {**COMPLETE, config.MAX_PLAYERS_PER_QUIZ: "3", config.MESSAGES_PER_SECOND: "25"}
+
+    assert JoinQuizConfig.from_environ(environ).max_players == 3
+    assert GameplayConfig.from_environ(environ).messages_per_second == 25

@@ -10,9 +10,11 @@ from botocore.stub import Stubber
 from quiz_core.models import ConnectionRecord
 from quiz_core.storage import connection_registry as registry
 from quiz_core.storage import push_marks
+from tests.support.intrinsics import Intrinsics
 from tests.support.template import (
     dynamodb_table_kwargs,
     dynamodb_time_to_live,
+    load_template,
     resource_properties,
 )
 
@@ -84,7 +86,8 @@ def test_the_registry_writes_each_key_attribute_with_its_declared_type() -> None
 
 
 def test_the_message_function_may_query_the_index_the_registry_queries() -> None:
-    policies = resource_properties("MessageFunction", "AWS::Serverless::Function")["Policies"]
+    properties = resource_properties("MessageFunction", "AWS::Serverless::Function")
+    policies = Intrinsics(load_template()).decide(properties["Policies"])
     resources = [
         statement["Resource"]
         for policy in policies

@@ -47,8 +47,15 @@ def test_an_event_file_becomes_a_typed_event() -> None:
         stage="live",
         request_time_ms=1732870770412,
         body=None,
-        query={"quiz_id": "voc202411290900", "user_id": "1a2b3c"},
+        query={"quiz_id": "voc202411290900", "token": event.query["token"]},
+        authorized_user_id="1a2b3c",
     )
+    assert event.query["token"].count(".") == 2
+
+
+def test_a_message_event_carries_no_authorized_user() -> None:
+    # The user of a message is the one registered at $connect, looked up by connection.
+    assert WebSocketEvent.from_event(load_event("ws_message_answer")).authorized_user_id is None
 
 
 def test_an_event_without_a_query_string_has_an_empty_query() -> None:

@@ -49,6 +49,8 @@ LEADERBOARD = (
 )
 STANDING = messages.Standing(rank=2, score=1000, players=4)
 PARTICIPATION = Participation("voc202411290900", "1a2b3c", START, 1000)
+# A token as login issues it (three base64url parts); its contents do not matter here.
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxYTJiM2MifQ.c2lnbmF0dXJl"
 SERVING = Serving("q2", 1, DURING_MS - 5_000, DURING_MS + 10_000)
 ANSWERED = StoredAnswer("q1", 2, "answered", True, 1000, 900, 100, 4_200)
 
@@ -64,7 +66,9 @@ def _state() -> messages.Message:
 # Every builder of the module, called with questions that know their correct choices.
 SAMPLES: dict[str, Callable[[], Any]] = {
     "quiz_summary": lambda: messages.quiz_summary(QUIZ, DURING_MS),
-    "joined": lambda: messages.joined(QUIZ, PARTICIPATION, True, START, "wss://ws.example/live"),
+    "joined": lambda: messages.joined(
+        QUIZ, PARTICIPATION, True, START, "wss://ws.example/live", TOKEN
+    ),
     "leaderboard_entries": lambda: messages.leaderboard_entries(LEADERBOARD),
     "welcome": lambda: messages.welcome(QUIZ, USER, STANDING, LEADERBOARD, DURING_MS),
     "question": _question,
@@ -165,12 +169,13 @@ def test_the_quiz_summary_gives_the_phase_at_the_time_of_sending(now_ms: int, ph
     assert messages.quiz_summary(QUIZ, now_ms)["phase"] == phase
 
 
-def test_the_join_reply_names_the_url_to_connect_to_with_quiz_and_user() -> None:
-    reply = messages.joined(QUIZ, PARTICIPATION, False, START, "wss://abc.example/live")
+def test_the_join_reply_names_the_url_to_connect_to_with_quiz_and_token() -> None:
+    reply = messages.joined(QUIZ, PARTICIPATION, False, START, "wss://abc.example/live", TOKEN)
 
     url = urlsplit(reply["websocket_url"])
     assert (url.scheme, url.netloc, url.path) == ("wss", "abc.example", "/live")
-    assert parse_qs(url.query) == {"quiz_id": ["voc202411290900"], "user_id": ["1a2b3c"]}
+    # The user is the token's; a user_id in the URL would only invite tampering.
+    assert parse_qs(url.query) == {"quiz_id": ["voc202411290900"], "token": [TOKEN]}
     assert reply["participation"] == {
         "quiz_id": "voc202411290900",
         "user_id": "1a2b3c",

@@ -69,13 +69,14 @@ class DatabaseConfig:
                 f"{DATABASE_SECRET_ARN} or {DATABASE_URL} is required and both are missing; "
                 "set one on the function"
             )
-        return cls(url=checked_database_url(url))
+        return cls(url=checked_database_url(url, DATABASE_URL))
 
 
-def checked_database_url(url: str) -> DatabaseUrl:
+def checked_database_url(url: str, source: str) -> DatabaseUrl:
+    """The URL, if it is one libpq takes; ``source`` names where it came from for the error."""
     if not re.match(r"^(postgres(ql)?://|\w+=)", url):
         raise ConfigError(
-            "the database URL must be a postgresql:// URL or a libpq 'key=value' string; "
+            f"{source} must hold a postgresql:// URL or a libpq 'key=value' string; "
             "the value given is neither (not shown, it may hold a password)"
         )
     return DatabaseUrl(url)

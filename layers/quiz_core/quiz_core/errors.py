@@ -98,8 +98,8 @@ class UnknownConnection(QuizError):
 
     def __init__(self, connection_id: str) -> None:
         super().__init__(
-            f"Connection {connection_id!r} is not registered; reconnect with "
-            "?quiz_id=...&user_id=..."
+            f"Connection {connection_id!r} is not registered; reconnect with the "
+            "websocket_url that POST /join_quiz returned (?quiz_id=...&token=...)"
         )
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import string
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from tests.integration.handlers.harness import REGION, Aws, Handlers, Invoke, QuizDatabase
@@ -56,11 +58,14 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
         assert dynamodb.meta.endpoint_url == f"https://dynamodb.{REGION}.amazonaws.com"
         assert sqs.meta.endpoint_url == f"https://sqs.{REGION}.amazonaws.com"
         tag = secrets.token_hex(4)
-        # The template has Secrets Manager generate the token signing key; this one is random.
+        # The template has Secrets Manager generate the signing key: 64 characters, no
+        # punctuation. This one is made the same way.
+        alphabet = string.ascii_letters + string.digits
+        signing_key = "".join(secrets.choice(alphabet) for _ in range(64))
         token_secret = session.client("secretsmanager", region_name=REGION).create_secret(
-            Name=f"token-signing-{tag}", SecretString=secrets.token_urlsafe(48)
+            Name=f"token-signing-{tag}", SecretString=signing_key
         )
-        yield Aws(
+        fakes = Aws(
             session=session,
             dynamodb=dynamodb,
             table_name=create_dynamodb_table(dynamodb, "ConnectionsTable", f"connections-{tag}"),
@@ -68,9 +73,14 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Aws]:
             push_queue_url=create_sqs_queue(sqs, "LeaderboardPushQueue", f"pushes-{tag}"),
             lifecycle_queue_url=create_sqs_queue(sqs, "LifecycleQueue", f"lifecycle-{tag}"),
             token_secret_arn=token_secret["ARN"],
+            token_secret=signing_key,
             invocations=invocations,
             sqs_requests=sqs_requests,
         )
+        fakes.read_secrets_through_session()
+        yield fakes
+        # Secrets cached by Powertools must not outlive the test that made them.
+        parameters.clear_caches()
 
 
 @pytest.fixture
@@ -83,10 +93,33 @@ def gone_api(aws: Aws) -> FakeManagementApi:
 
 
 @pytest.fixture
-def handlers(aws: Aws, database_url: str) -> Iterator[Handlers]:
-    loaded = Handlers(aws.computed_values(database_url))
-    yield loaded
-    loaded.close()
+def handlers_for(aws: Aws, database_url: str) -> Iterator[Callable[..., Handlers]]:
+    """Handlers for other template parameters: ``handlers_for(MaxPlayersPerQuiz="3")``."""
+    made: list[Handlers] = []
+
+    def make(**parameters: str) -> Handlers:
+        made.append(Handlers(aws.computed_values(database_url), parameters))
+        return made[-1]
+
+    yield make
+    for loaded in made:
+        loaded.close()
+
+
+@pytest.fixture
+def handlers(handlers_for: Callable[..., Handlers]) -> Handlers:
+    """Handlers with the template's default parameters."""
+    return handlers_for()
+
+
+@pytest.fixture
+def login(handlers: Handlers) -> Invoke:
+    return handlers.invoker("login")
+
+
+@pytest.fixture
+def ws_authorizer(handlers: Handlers) -> Invoke:
+    return handlers.invoker("ws_authorizer")
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 A loaded handler module is one warm Lambda environment: loading a handler twice gives two
 environments, each with its own clients and PostgreSQL connection. Each is loaded with the
-environment variables ``infra/template.yaml`` gives its function, and only those.
+environment variables ``infra/template.yaml`` gives its function, and only those, for the
+template parameters the test chose (the defaults unless it says otherwise).
 """
 
 from __future__ import annotations
@@ -19,17 +20,23 @@ from typing import Any
 
 import boto3
 import psycopg
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 
 from quiz_core import config
 from quiz_core.models import ConnectionRecord, epoch_ms
+from quiz_core.security.passwords import hash_password
+from quiz_core.security.tokens import issue_token
 from quiz_core.storage import push_marks
 from quiz_core.storage.connection_registry import ConnectionRegistry
 from quiz_core.storage.quiz_repository import QuizRepository, QuizStore
 from tests.support.events import LambdaContextStub, new_connection_id, websocket_event
 from tests.support.fake_aws import FakeLambda, SentMessage, SqsRequests, moto_posts
-from tests.support.template import REPO_ROOT, function_variables, parameter_default
+from tests.support.intrinsics import Intrinsics
+from tests.support.template import REPO_ROOT, function_variables, load_template
 
 REGION = "us-east-1"
 # moto intercepts the management API only on endpoints of exactly this shape.
@@ -41,6 +48,8 @@ TIME_LIMIT_MS = 20_000
 
 # The template's logical id of each function folder, used as the function's name.
 FUNCTION_NAMES = {
+    "login": "LoginFunction",
+    "ws_authorizer": "AuthorizerFunction",
     "join_quiz": "JoinQuizFunction",
     "ws_connect": "ConnectFunction",
     "ws_welcome": "WelcomeFunction",
@@ -75,8 +84,33 @@ class Aws:
     push_queue_url: str
     lifecycle_queue_url: str
     token_secret_arn: str
+    token_secret: str
     invocations: FakeLambda
     sqs_requests: SqsRequests
+    database_secret_arns: list[str] = field(default_factory=list)
+
+    def read_secrets_through_session(self) -> None:
+        """Powertools reads secrets with a client of this session, made now.
+
+        NOTE: ``parameters.get_secret`` takes its provider from Powertools' module-level
+        ``DEFAULT_PROVIDERS``, making one with a session of its own if none is there. A
+        provider of ours there lets the fakes and recorders installed on this session see
+        ``GetSecretValue``, and starts each test with an empty cache.
+        """
+        DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_session=self.session)
+
+    def token_for(self, user_id: str, issued_at: int | None = None, ttl: int = 3600) -> str:
+        """A token for the user, signed with this test's signing secret, as login issues."""
+        now = now_ms() // 1000 if issued_at is None else issued_at
+        return issue_token(user_id, self.token_secret.encode(), now, ttl)
+
+    def database_secret(self, value: str) -> str:
+        """A Secrets Manager secret holding ``value`` (a URL or RDS JSON); returns its ARN."""
+        client = self.session.client("secretsmanager", region_name=REGION)
+        name = f"quiz-database-{secrets.token_hex(4)}"
+        arn: str = client.create_secret(Name=name, SecretString=value)["ARN"]
+        self.database_secret_arns.append(arn)
+        return arn
 
     def computed_values(self, database_url: str) -> dict[str, str]:
         """What CloudFormation would put in the variables it computes, for this test."""
@@ -101,6 +135,8 @@ class Aws:
             self.lifecycle_queue_url: "LifecycleQueue",
             self.token_secret_arn: "TokenSigningSecret",
             WELCOME_FUNCTION_NAME: "WelcomeFunction",
+            # The template names the database secret by its parameter.
+            **dict.fromkeys(self.database_secret_arns, "DatabaseSecretArn"),
         }
 
     def connection_item(self, connection_id: str) -> dict[str, Any] | None:
@@ -149,21 +185,23 @@ class Aws:
 # ---------------------------------------------------------------- handlers
 
 
-def environment_of(logical_id: str, computed: Mapping[str, str]) -> dict[str, str]:
+def environment_of(
+    logical_id: str, computed: Mapping[str, str], parameters: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The function's variables from the template, with this test's computed values.
 
-    A variable that is neither a literal, nor a parameter with a default, nor one of
-    ``computed`` raises LookupError naming it, so the template cannot give a function a
-    variable these tests leave unset.
+    Conditions are decided for ``parameters`` (the rest at their defaults), so a variable
+    the template leaves out (``AWS::NoValue``) is not set. A variable that is neither a
+    literal, nor a parameter, nor one of ``computed`` raises LookupError naming it, so the
+    template cannot give a function a variable these tests leave unset.
     """
+    variables = Intrinsics(load_template(), parameters).decide(function_variables(logical_id))
     environment = {}
-    for name, value in function_variables(logical_id).items():
+    for name, value in variables.items():
         if name in computed:
             environment[name] = computed[name]
         elif isinstance(value, str | int | float):
             environment[name] = str(value)
-        elif isinstance(value, dict) and parameter_default(str(value.get("Ref"))) is not None:
-            environment[name] = str(parameter_default(value["Ref"]))
         else:
             raise LookupError(
                 f"{logical_id}'s variable {name} is computed by CloudFormation ({value}); "
@@ -195,12 +233,15 @@ def _function_environment(variables: Mapping[str, str]) -> Iterator[None]:
 class Handlers:
     """Loads handler modules from ``functions/<name>/app.py``, each a fresh environment."""
 
-    def __init__(self, computed: Mapping[str, str]) -> None:
+    def __init__(
+        self, computed: Mapping[str, str], parameters: Mapping[str, str] | None = None
+    ) -> None:
         self._computed = dict(computed)
+        self.parameters = dict(parameters or {})
         self._loaded: list[ModuleType] = []
 
     def environment(self, function_dir: str) -> dict[str, str]:
-        return environment_of(FUNCTION_NAMES[function_dir], self._computed)
+        return environment_of(FUNCTION_NAMES[function_dir], self._computed, self.parameters)
 
     def load(self, function_dir: str) -> ModuleType:
         path = REPO_ROOT / "functions" / function_dir / "app.py"
@@ -325,6 +366,18 @@ def username(user_id: str) -> str:
     return f"name of {user_id}"
 
 
+# Every table of the quiz database, for checksums: fixed names, never input.
+CHECKSUMMED_TABLES = (
+    "users",
+    "quizzes",
+    "questions",
+    "participants",
+    "servings",
+    "answers",
+    "quiz_runs",
+)
+
+
 @dataclass
 class QuizDatabase:
     """Seeds quizzes with unique ids, reads what the handlers stored, and cleans up."""
@@ -347,11 +400,14 @@ class QuizDatabase:
         players: int = 3,
         questions: int = 3,
         joined: bool = True,
+        password: str | None = None,
     ) -> SeededQuiz:
         """A quiz that opened ``opened`` ago (negative: opens later), and its players.
 
         The players have joined unless ``joined`` is false. Question ``n`` is worth
-        ``100 * (n + 1)`` points, lasts 20 s and its correct choice is ``n % 4``.
+        ``100 * (n + 1)`` points, lasts 20 s and its correct choice is ``n % 4``. With a
+        ``password``, every player can log in with it as ``username(user_id)``; without,
+        no password opens their accounts.
         """
         tag = secrets.token_hex(4)
         start = datetime.fromtimestamp(now_ms() // 1000, tz=UTC) - opened
@@ -368,7 +424,7 @@ class QuizDatabase:
                 for n in range(questions)
             ),
         )
-        self._insert(seeded)
+        self._insert(seeded, hash_password(password) if password else "unusable")
         self._seeded.append(seeded)
         if joined:
             for user_id in seeded.user_ids:
@@ -531,7 +587,18 @@ class QuizDatabase:
                 )
         self.conn.close()
 
-    def _insert(self, seeded: SeededQuiz) -> None:
+    def checksum(self) -> dict[str, str]:
+        """An MD5 of every row of each table a request could change, by table."""
+        part = sql.SQL(
+            "(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+            " FROM {table} t) AS {table}"
+        )
+        parts = [part.format(table=sql.Identifier(table)) for table in CHECKSUMMED_TABLES]
+        row = self.conn.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts))).fetchone()
+        assert row is not None
+        return dict(row)
+
+    def _insert(self, seeded: SeededQuiz, password_hash: str) -> None:
         with self.conn.transaction():
             for question in seeded.questions:
                 self.conn.execute(
@@ -560,8 +627,8 @@ class QuizDatabase:
             )
             for user_id in seeded.user_ids:
                 self.conn.execute(
-                    "INSERT INTO users (id, username, password_hash) VALUES (%s, %s, 'unusable')",
-                    (user_id, username(user_id)),
+                    "INSERT INTO users (id, username, password_hash) VALUES (%s, %s, %s)",
+                    (user_id, username(user_id), password_hash),
                 )
 
 

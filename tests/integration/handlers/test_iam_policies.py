@@ -2,9 +2,11 @@
 
 The calls are recorded at botocore's ``before-parameter-build`` event while each handler
 runs its scenarios in-process: the action and the template resource it acts on (a table,
-an index, a queue, a function, the WebSocket API). A new call in the code without a
-matching grant in ``infra/template.yaml`` fails here instead of with AccessDenied after a
-deploy, and so does a grant on the wrong resource.
+an index, a queue, a function, a secret, the WebSocket API). A new call in the code without
+a matching grant in ``infra/template.yaml`` fails here instead of with AccessDenied after a
+deploy, and so does a grant on the wrong resource. The handlers read the database URL from
+a secret (``DatabaseSecretArn``, as on AWS), so the conditional grants of that secret are
+exercised too; the policies are read with the same parameters.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from tests.integration.handlers.harness import (
     connect,
     now_ms,
     send,
+    username,
 )
 from tests.support.events import (
+    authorizer_event,
     join_event,
+    login_event,
     new_connection_id,
     scheduled_event,
     sqs_event,
@@ -39,7 +44,8 @@ from tests.support.events import (
     welcome_event,
 )
 from tests.support.fake_aws import FakeManagementApi
-from tests.support.template import resource_properties, resources_of_type
+from tests.support.intrinsics import Intrinsics
+from tests.support.template import load_template, resource_properties, resources_of_type
 
 # IAM actions whose names differ from "{endpoint prefix}:{operation}".
 IAM_ACTIONS = {
@@ -49,11 +55,9 @@ IAM_ACTIONS = {
     ("lambda", "Invoke"): "lambda:InvokeFunction",
 }
 HTTP_METHODS = {"PostToConnection": "POST", "DeleteConnection": "DELETE", "GetConnection": "GET"}
-# Functions of the template whose handlers have no scenario here yet.
-NOT_COVERED = {
-    "LoginFunction": "accounts work in progress; its handler tests come with it",
-    "AuthorizerFunction": "accounts work in progress; its handler tests come with it",
-}
+# Functions of the template whose handlers have no scenario here, and why.
+NOT_COVERED: dict[str, str] = {}
+PASSWORD = "iam scenario password"
 
 Grant = tuple[str, str]
 
@@ -88,15 +92,25 @@ class CallRecorder:
 
 
 @pytest.fixture
-def recorder(aws: Aws) -> CallRecorder:
+def database_secret(aws: Aws, database_url: str) -> str:
+    """A secret holding the scratch database's URL, as ``DatabaseSecretArn`` names on AWS."""
+    return aws.database_secret(database_url)
+
+
+@pytest.fixture
+def recorder(aws: Aws, database_secret: str) -> CallRecorder:
     """Records the calls of clients made from now on (the test's own were made earlier)."""
     recording = CallRecorder(aws.logical_ids())
     aws.session.events.register("before-parameter-build", recording)
+    aws.read_secrets_through_session()
     return recording
 
 
-def _resource_id(resource: Any) -> str:
-    """The template resource a policy statement's ``Resource`` names."""
+def _resource_id(resource: Any, parameters: dict[str, str]) -> str:
+    """The template resource (or parameter) a policy statement's ``Resource`` names."""
+    by_value = {value: name for name, value in parameters.items()}
+    if isinstance(resource, str) and resource in by_value:
+        return by_value[resource]
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
         logical_id, attribute = resource["Fn::GetAtt"]
         assert attribute == "Arn", resource
@@ -114,15 +128,17 @@ def _resource_id(resource: Any) -> str:
     raise NotImplementedError(f"test_iam_policies.py cannot read the resource {resource!r}")
 
 
-def _granted(logical_id: str) -> set[Grant]:
+def _granted(logical_id: str, parameters: dict[str, str]) -> set[Grant]:
     properties = resource_properties(logical_id, "AWS::Serverless::Function")
     grants = set()
-    for policy in properties.get("Policies", []):
+    policies = Intrinsics(load_template(), parameters).decide(properties.get("Policies", []))
+    for policy in policies:
         for statement in policy["Statement"]:
             assert statement["Effect"] == "Allow", statement
             resources = statement["Resource"]
             for resource in resources if isinstance(resources, list) else [resources]:
-                grants |= {(action, _resource_id(resource)) for action in statement["Action"]}
+                resource_id = _resource_id(resource, parameters)
+                grants |= {(action, resource_id) for action in statement["Action"]}
     return grants
 
 
@@ -151,19 +167,45 @@ def _ws(name: str, connection_id: str, at_ms: int, **fields: Any) -> dict[str, A
     return websocket_event(name, connection_id=connection_id, request_time_ms=at_ms, **fields)
 
 
+def _login(w: World) -> None:
+    invoke = w.handlers.invoker("login")
+    for password in (PASSWORD, "wrong"):
+        body = {"username": username(w.quiz.user_ids[0]), "password": password}
+        assert invoke(login_event(body, time_ms=now_ms()))["statusCode"] in (200, 401)
+
+
+def _authorize(w: World) -> None:
+    invoke = w.handlers.invoker("ws_authorizer")
+    for token in (w.aws.token_for(w.quiz.user_ids[0]), "not-a-token"):
+        query: dict[str, str | None] = {"quiz_id": w.quiz.quiz_id, "token": token}
+        invoke(
+            authorizer_event(
+                connection_id=new_connection_id(), request_time_ms=now_ms(), query=query
+            )
+        )
+
+
 def _join(w: World) -> None:
-    event = join_event(w.quiz.quiz_id, w.quiz.user_ids[0], time_ms=now_ms())
-    w.handlers.invoker("join_quiz")(event)
+    user_id = w.quiz.user_ids[0]
+    event = join_event(w.quiz.quiz_id, user_id, time_ms=now_ms(), token=w.aws.token_for(user_id))
+    assert w.handlers.invoker("join_quiz")(event)["statusCode"] == 200
 
 
 def _connect(w: World) -> None:
     invoke = w.handlers.invoker("ws_connect")
-    query: dict[str, str | None] = {"quiz_id": w.quiz.quiz_id, "user_id": w.quiz.user_ids[0]}
-    invoke(_ws("ws_connect", new_connection_id(), now_ms(), query=query))
+    user_id = w.quiz.user_ids[0]
+    query: dict[str, str | None] = {"quiz_id": w.quiz.quiz_id, "token": "checked already"}
+    invoke(
+        _ws("ws_connect", new_connection_id(), now_ms(), query=query, authorized_user_id=user_id)
+    )
     # A welcome that cannot be requested makes $connect take its row back.
     w.aws.invocations.refuse()
     with pytest.raises(ClientError):
-        invoke(_ws("ws_connect", new_connection_id(), now_ms(), query=query))
+        invoke(
+            _ws(
+                "ws_connect", new_connection_id(), now_ms(), query=query, authorized_user_id=user_id
+            )
+        )
 
 
 def _welcome(w: World) -> None:
@@ -232,19 +274,25 @@ TABLE, INDEX, MARKS = "ConnectionsTable", "ConnectionsTable/index/by_quiz", "Pus
 POST, DELETE = "WebSocketApi/POST", "WebSocketApi/DELETE"
 MANAGE = "execute-api:ManageConnections"
 
+SECRET, DATABASE = "TokenSigningSecret", "DatabaseSecretArn"
+GET_SECRET = "secretsmanager:GetSecretValue"
+
 SCENARIOS: dict[str, tuple[Scenario, set[Grant]]] = {
-    "JoinQuizFunction": (_join, set()),
+    "LoginFunction": (_login, {(GET_SECRET, SECRET), (GET_SECRET, DATABASE)}),
+    "AuthorizerFunction": (_authorize, {(GET_SECRET, SECRET)}),
+    "JoinQuizFunction": (_join, {(GET_SECRET, SECRET), (GET_SECRET, DATABASE)}),
     "ConnectFunction": (
         _connect,
         {
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:DeleteItem", TABLE),
             ("lambda:InvokeFunction", "WelcomeFunction"),
+            (GET_SECRET, DATABASE),
         },
     ),
     "WelcomeFunction": (
         _welcome,
-        {(MANAGE, POST), (MANAGE, DELETE), ("dynamodb:DeleteItem", TABLE)},
+        {(MANAGE, POST), (MANAGE, DELETE), ("dynamodb:DeleteItem", TABLE), (GET_SECRET, DATABASE)},
     ),
     "MessageFunction": (
         _message,
@@ -255,6 +303,7 @@ SCENARIOS: dict[str, tuple[Scenario, set[Grant]]] = {
             ("dynamodb:Query", INDEX),
             ("dynamodb:UpdateItem", MARKS),
             ("sqs:SendMessage", "LeaderboardPushQueue"),
+            (GET_SECRET, DATABASE),
         },
     ),
     "LeaderboardPushFunction": (
@@ -264,6 +313,7 @@ SCENARIOS: dict[str, tuple[Scenario, set[Grant]]] = {
             ("dynamodb:DeleteItem", TABLE),
             ("dynamodb:Query", INDEX),
             ("dynamodb:UpdateItem", MARKS),
+            (GET_SECRET, DATABASE),
         },
     ),
     "QuizClockFunction": (
@@ -274,6 +324,7 @@ SCENARIOS: dict[str, tuple[Scenario, set[Grant]]] = {
             ("dynamodb:DeleteItem", TABLE),
             ("dynamodb:Query", INDEX),
             ("sqs:SendMessage", "LifecycleQueue"),
+            (GET_SECRET, DATABASE),
         },
     ),
     "DisconnectFunction": (_disconnect, {("dynamodb:DeleteItem", TABLE)}),
@@ -291,16 +342,20 @@ def test_every_function_of_the_template_has_a_scenario_or_a_reason_here() -> Non
 def test_every_call_of_the_handler_is_granted_to_its_function_on_its_resource(
     logical_id: str,
     recorder: CallRecorder,
-    handlers: Handlers,
+    database_secret: str,
+    handlers_for: Callable[..., Handlers],
     gone_api: FakeManagementApi,
     quiz_db: QuizDatabase,
     aws: Aws,
 ) -> None:
     scenario, exercised = SCENARIOS[logical_id]
-    quiz = quiz_db.seed(players=1, joined=logical_id != "JoinQuizFunction")
+    parameters = {"DatabaseSecretArn": database_secret}
+    handlers = handlers_for(**parameters)
+    joined, logs_in = logical_id != "JoinQuizFunction", logical_id == "LoginFunction"
+    quiz = quiz_db.seed(players=1, joined=joined, password=PASSWORD if logs_in else None)
 
     scenario(World(handlers, quiz, quiz_db, aws, gone_api))
 
     assert recorder.grants >= exercised
-    granted = _granted(logical_id)
+    granted = _granted(logical_id, parameters)
     assert {call for call in recorder.grants if not _allowed(call, granted)} == set()

@@ -1,16 +1,23 @@
-"""POST /join_quiz/{quiz_id}/{user_id} through the join_quiz handler."""
+"""POST /join_quiz/{quiz_id}/{user_id} through the join_quiz handler.
+
+Every join carries a token for the user it names, signed with the test's signing secret,
+unless the test is about the token.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from quiz_core.security.tokens import verify_token
 from tests.integration.handlers.harness import (
     WEBSOCKET_URL,
+    Aws,
     Invoke,
     QuizDatabase,
     SeededQuiz,
@@ -18,14 +25,23 @@ from tests.integration.handlers.harness import (
 )
 from tests.support.events import join_event
 
+Join = Callable[[str, str, int], tuple[int, Any]]
+
 
 def _reply(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     assert response["headers"]["Content-Type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
 
-def _join(join_quiz: Invoke, quiz_id: str, user_id: str, at_ms: int) -> tuple[int, Any]:
-    return _reply(join_quiz(join_event(quiz_id, user_id, time_ms=at_ms)))
+@pytest.fixture
+def join(join_quiz: Invoke, aws: Aws) -> Join:
+    """Joins as the user named in the path, with a valid token for that user."""
+
+    def invoke(quiz_id: str, user_id: str, at_ms: int) -> tuple[int, Any]:
+        token = aws.token_for(user_id)
+        return _reply(join_quiz(join_event(quiz_id, user_id, time_ms=at_ms, token=token)))
+
+    return invoke
 
 
 @pytest.fixture
@@ -34,11 +50,11 @@ def quiz(quiz_db: QuizDatabase) -> SeededQuiz:
 
 
 def test_joining_an_open_quiz_returns_the_participation_and_where_to_connect(
-    join_quiz: Invoke, quiz: SeededQuiz
+    join: Join, quiz: SeededQuiz, aws: Aws
 ) -> None:
     user_id = quiz.user_ids[0]
 
-    status, body = _join(join_quiz, quiz.quiz_id, user_id, quiz.during_ms)
+    status, body = join(quiz.quiz_id, user_id, quiz.during_ms)
 
     assert status == 200
     participation = body["participation"]
@@ -46,19 +62,24 @@ def test_joining_an_open_quiz_returns_the_participation_and_where_to_connect(
     assert (participation["score"], participation["newly_joined"]) == (0, True)
     url = urlsplit(body["websocket_url"])
     assert f"{url.scheme}://{url.netloc}{url.path}" == WEBSOCKET_URL
-    assert parse_qs(url.query) == {"quiz_id": [quiz.quiz_id], "user_id": [user_id]}
+    query = parse_qs(url.query)
+    assert set(query) == {"quiz_id", "token"}
+    assert query["quiz_id"] == [quiz.quiz_id]
+    # The caller's own token, which the $connect authorizer will read.
+    (token,) = query["token"]
+    assert verify_token(token, aws.token_secret.encode(), now_ms() // 1000).user_id == user_id
     assert body["quiz"]["quiz_id"] == quiz.quiz_id
     assert body["quiz"]["phase"] == "open"
     assert body["quiz"]["question_count"] == len(quiz.questions)
 
 
 def test_joining_twice_keeps_one_participation(
-    join_quiz: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase
+    join: Join, quiz: SeededQuiz, quiz_db: QuizDatabase
 ) -> None:
     user_id = quiz.user_ids[0]
 
-    first = _join(join_quiz, quiz.quiz_id, user_id, quiz.during_ms)
-    second = _join(join_quiz, quiz.quiz_id, user_id, quiz.during_ms + 1000)
+    first = join(quiz.quiz_id, user_id, quiz.during_ms)
+    second = join(quiz.quiz_id, user_id, quiz.during_ms + 1000)
 
     assert first[1]["participation"]["newly_joined"] is True
     assert second[0] == 200
@@ -68,26 +89,26 @@ def test_joining_twice_keeps_one_participation(
 
 
 def test_a_quiz_can_be_joined_in_its_lobby_before_it_starts(
-    join_quiz: Invoke, quiz_db: QuizDatabase
+    join: Join, quiz_db: QuizDatabase
 ) -> None:
     later = quiz_db.seed(opened=-timedelta(minutes=10), joined=False)
 
-    status, body = _join(join_quiz, later.quiz_id, later.user_ids[0], now_ms())
+    status, body = join(later.quiz_id, later.user_ids[0], now_ms())
 
     assert status == 200
     assert body["quiz"]["phase"] == "upcoming"
 
 
-def test_an_unknown_quiz_is_not_found(join_quiz: Invoke, quiz: SeededQuiz) -> None:
-    status, body = _join(join_quiz, "no_such_quiz", quiz.user_ids[0], quiz.during_ms)
+def test_an_unknown_quiz_is_not_found(join: Join, quiz: SeededQuiz) -> None:
+    status, body = join("no_such_quiz", quiz.user_ids[0], quiz.during_ms)
 
     assert status == 404
     assert body["code"] == "quiz_not_found"
     assert "no_such_quiz" in body["message"]
 
 
-def test_an_unknown_user_is_not_found(join_quiz: Invoke, quiz: SeededQuiz) -> None:
-    status, body = _join(join_quiz, quiz.quiz_id, "no_such_user", quiz.during_ms)
+def test_an_unknown_user_is_not_found(join: Join, quiz: SeededQuiz) -> None:
+    status, body = join(quiz.quiz_id, "no_such_user", quiz.during_ms)
 
     assert status == 404
     assert body["code"] == "user_not_found"
@@ -95,9 +116,9 @@ def test_an_unknown_user_is_not_found(join_quiz: Invoke, quiz: SeededQuiz) -> No
 
 
 def test_an_ended_quiz_is_refused_with_its_end_time(
-    join_quiz: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase
+    join: Join, quiz: SeededQuiz, quiz_db: QuizDatabase
 ) -> None:
-    status, body = _join(join_quiz, quiz.quiz_id, quiz.user_ids[0], quiz.end_ms)
+    status, body = join(quiz.quiz_id, quiz.user_ids[0], quiz.end_ms)
 
     assert status == 409
     assert body["code"] == "quiz_ended"
@@ -114,15 +135,15 @@ def test_an_ended_quiz_is_refused_with_its_end_time(
     ],
 )
 def test_a_malformed_id_is_a_bad_request(
-    join_quiz: Invoke, quiz_id: str, user_id: str, field: str
+    join: Join, quiz_id: str, user_id: str, field: str
 ) -> None:
-    status, body = _join(join_quiz, quiz_id, user_id, now_ms())
+    status, body = join(quiz_id, user_id, now_ms())
 
     assert status == 400
     assert (body["code"], body["field"]) == ("invalid_request", field)
 
 
-def test_every_refusal_has_a_code_and_a_message(join_quiz: Invoke, quiz: SeededQuiz) -> None:
+def test_every_refusal_has_a_code_and_a_message(join: Join, quiz: SeededQuiz) -> None:
     refusals = [
         ("no_such_quiz", quiz.user_ids[0], quiz.during_ms),
         (quiz.quiz_id, "no_such_user", quiz.during_ms),
@@ -131,21 +152,21 @@ def test_every_refusal_has_a_code_and_a_message(join_quiz: Invoke, quiz: SeededQ
     ]
 
     for quiz_id, user_id, at_ms in refusals:
-        status, body = _join(join_quiz, quiz_id, user_id, at_ms)
+        status, body = join(quiz_id, user_id, at_ms)
         assert status >= 400
         assert {type(body.get("code")), type(body.get("message"))} == {str}
         assert all(body[key] for key in ("code", "message"))
 
 
 def test_a_join_after_the_database_dropped_the_connection_still_succeeds(
-    join_quiz: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase
+    join: Join, quiz: SeededQuiz, quiz_db: QuizDatabase
 ) -> None:
     before = set(quiz_db.backend_pids("quiz-backend"))
-    assert _join(join_quiz, quiz.quiz_id, quiz.user_ids[0], quiz.during_ms)[0] == 200
+    assert join(quiz.quiz_id, quiz.user_ids[0], quiz.during_ms)[0] == 200
     (warm_connection,) = set(quiz_db.backend_pids("quiz-backend")) - before
 
     quiz_db.terminate(warm_connection)
-    status, body = _join(join_quiz, quiz.quiz_id, quiz.user_ids[1], quiz.during_ms)
+    status, body = join(quiz.quiz_id, quiz.user_ids[1], quiz.during_ms)
 
     assert status == 200
     assert body["participation"]["newly_joined"] is True

@@ -1,4 +1,8 @@
-"""WebSocket $connect through the ws_connect handler."""
+"""WebSocket $connect through the ws_connect handler.
+
+API Gateway runs the handler only after the authorizer admitted the connection, and passes
+the authorizer's context on: the events carry ``requestContext.authorizer.user_id``.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,14 @@ from tests.support.events import new_connection_id, websocket_event
 
 
 def _connect_event(
-    connection_id: str, at_ms: int, quiz_id: str | None, user_id: str | None
+    connection_id: str, at_ms: int, quiz_id: str | None, user_id: str
 ) -> dict[str, object]:
-    query = {"quiz_id": quiz_id, "user_id": user_id}
     return websocket_event(
-        "ws_connect", connection_id=connection_id, request_time_ms=at_ms, query=query
+        "ws_connect",
+        connection_id=connection_id,
+        request_time_ms=at_ms,
+        query={"quiz_id": quiz_id, "token": "checked-by-the-authorizer"},
+        authorized_user_id=user_id,
     )
 
 
@@ -96,25 +103,52 @@ def test_a_participant_may_connect_in_the_lobby_before_the_start(
     assert aws.connection_item(connection_id) is not None
 
 
+def test_the_connection_is_the_authorized_users_whatever_the_query_string_says(
+    ws_connect: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    player, other = quiz.user_ids[0], quiz.user_ids[1]
+    connection_id = new_connection_id()
+    event = websocket_event(
+        "ws_connect",
+        connection_id=connection_id,
+        request_time_ms=now_ms(),
+        query={"quiz_id": quiz.quiz_id, "user_id": other, "token": "for the player"},
+        authorized_user_id=player,
+    )
+
+    assert ws_connect(event) == {"statusCode": 200}
+
+    item = aws.connection_item(connection_id)
+    assert item is not None
+    assert (item["user_id"], item["player_connection"]) == (player, f"{player}#{connection_id}")
+    (invocation,) = aws.invocations.invocations
+    assert invocation.payload["user_id"] == player
+
+
 QUIZ, PLAYER, OUTSIDER = "<quiz>", "<player>", "<outsider>"
 
 
 @pytest.mark.parametrize(
-    ("query", "at"),
+    ("quiz_id", "user_id", "at"),
     [
-        pytest.param({"quiz_id": QUIZ, "user_id": OUTSIDER}, "during", id="user has not joined"),
-        pytest.param({"quiz_id": QUIZ, "user_id": "no_such_user"}, "during", id="no such user"),
-        pytest.param({"quiz_id": "no_such_quiz", "user_id": PLAYER}, "during", id="no such quiz"),
-        pytest.param({"quiz_id": QUIZ, "user_id": PLAYER}, "after end", id="quiz ended"),
-        pytest.param({"quiz_id": QUIZ, "user_id": PLAYER}, "at end", id="exactly at the end"),
-        pytest.param({"user_id": PLAYER}, "during", id="no quiz_id"),
-        pytest.param({"quiz_id": QUIZ}, "during", id="no user_id"),
-        pytest.param({}, "during", id="no query string"),
-        pytest.param({"quiz_id": "quiz'; --", "user_id": PLAYER}, "during", id="malformed id"),
+        pytest.param(QUIZ, OUTSIDER, "during", id="user has not joined"),
+        pytest.param(QUIZ, "no_such_user", "during", id="no such user"),
+        pytest.param("no_such_quiz", PLAYER, "during", id="no such quiz"),
+        pytest.param(QUIZ, PLAYER, "after end", id="quiz ended"),
+        pytest.param(QUIZ, PLAYER, "at end", id="exactly at the end"),
+        pytest.param(None, PLAYER, "during", id="no quiz_id"),
+        pytest.param(QUIZ, None, "during", id="no authorizer context"),
+        pytest.param(QUIZ, "", "during", id="empty authorized user"),
+        pytest.param("quiz'; --", PLAYER, "during", id="malformed id"),
     ],
 )
 def test_a_refused_connection_gets_403_and_leaves_no_trace(
-    query: dict[str, str], at: str, ws_connect: Invoke, quiz_db: QuizDatabase, aws: Aws
+    quiz_id: str | None,
+    user_id: str | None,
+    at: str,
+    ws_connect: Invoke,
+    quiz_db: QuizDatabase,
+    aws: Aws,
 ) -> None:
     quiz = quiz_db.seed(players=1)
     names = {
@@ -122,12 +156,16 @@ def test_a_refused_connection_gets_403_and_leaves_no_trace(
         PLAYER: quiz.user_ids[0],
         OUTSIDER: quiz_db.seed(players=1, joined=False).user_ids[0],
     }
-    sent: dict[str, str | None] = {key: names.get(value, value) for key, value in query.items()}
     at_ms = {"during": quiz.during_ms, "after end": quiz.end_ms + 60_000, "at end": quiz.end_ms}
     connection_id = new_connection_id()
 
     event = websocket_event(
-        "ws_connect", connection_id=connection_id, request_time_ms=at_ms[at], query=sent
+        "ws_connect",
+        connection_id=connection_id,
+        request_time_ms=at_ms[at],
+        query={"quiz_id": names.get(str(quiz_id), quiz_id), "token": "checked before"},
+        authorized_user_id=None if user_id is None else names.get(user_id, user_id),
+        unauthorized=user_id is None,
     )
     response = ws_connect(event)
 

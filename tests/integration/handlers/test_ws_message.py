@@ -211,6 +211,42 @@ def test_messages_past_the_rate_of_a_connection_are_refused_until_the_next_secon
     assert (replies[10]["code"], replies[10]["limit_per_second"]) == ("rate_limited", 10)
 
 
+def test_the_eleventh_message_of_a_second_is_refused_unprocessed_and_the_next_second_works(
+    ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
+) -> None:
+    player, question = quiz.user_ids[0], quiz.questions[0]
+    connection_id = connect(aws, quiz, player)
+    quiz_db.serve(quiz, player, 0, quiz.during_ms - QUICK_MS)
+    second = quiz.during_ms // 1000 * 1000
+    for n in range(10):
+        send(ws_message, connection_id, second + n * 90, {"action": "ping"})
+
+    send(ws_message, connection_id, second + 999, answer(question.question_id, 0))
+
+    assert types(aws.posts_to(connection_id)) == ["pong"] * 10 + ["error"]
+    assert aws.posts_to(connection_id)[-1]["code"] == "rate_limited"
+    assert quiz_db.answers(quiz.quiz_id) == []
+    assert aws.queued_pushes() == []
+
+    send(ws_message, connection_id, second + 1000, answer(question.question_id, 0))
+
+    assert types(aws.posts_to(connection_id))[11:] == ["answer_result", "question"]
+    assert len(quiz_db.answers(quiz.quiz_id)) == 1
+
+
+def test_the_rate_limit_counts_each_connection_on_its_own(
+    ws_message: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    busy, quiet = (connect(aws, quiz, quiz.user_ids[0]) for _ in range(2))
+    second = quiz.during_ms // 1000 * 1000
+    for n in range(12):
+        send(ws_message, busy, second + n, {"action": "ping"})
+
+    send(ws_message, quiet, second + 20, {"action": "ping"})
+
+    assert types(aws.posts_to(quiet)) == ["pong"]
+
+
 def test_a_message_handled_after_a_later_one_of_its_connection_is_not_refused(
     ws_message: Invoke, quiz: SeededQuiz, quiz_db: QuizDatabase, aws: Aws
 ) -> None:
@@ -272,7 +308,8 @@ def test_a_message_that_is_not_a_json_object_is_answered_with_invalid_request(
         ("unknown", 0, "during", "question_not_in_quiz"),
         ("not served yet", 0, "during", "question_not_served"),
         ("served", 4, "during", "invalid_choice"),
-        ("served", -1, "during", "invalid_choice"),
+        ("served", -1, "during", "invalid_request"),
+        ("served", 6, "during", "invalid_request"),
         ("served", True, "during", "invalid_request"),
         ("served", "0", "during", "invalid_request"),
         ("served", 0, "before start", "quiz_not_started"),
@@ -335,18 +372,33 @@ def test_the_player_is_the_one_registered_for_the_connection_not_one_named_in_th
 ) -> None:
     player, impersonated = quiz.user_ids[0], quiz.user_ids[1]
     connection_id = connect(aws, quiz, player)
+    victims_connection = connect(aws, quiz, impersonated)
     for user_id in (player, impersonated):
         quiz_db.serve(quiz, user_id, 0, quiz.during_ms - QUICK_MS)
+    victim_before = (
+        quiz_db.progress(quiz.quiz_id, impersonated),
+        quiz_db.servings(quiz.quiz_id, impersonated),
+    )
     question = quiz.questions[0]
     message = answer(
         question.question_id, question.correct_choice, user_id=impersonated, quiz_id="other"
     )
 
     send(ws_message, connection_id, quiz.during_ms, message)
+    for action in ("next", "state", "leaderboard"):
+        body = {"action": action, "user_id": impersonated, "quiz_id": "other"}
+        send(ws_message, connection_id, quiz.during_ms + 30_000, body)
 
-    assert [row["user_id"] for row in quiz_db.answers(quiz.quiz_id)] == [player]
+    # The answer, and the next question skipped by "next", are all the player's.
+    assert {row["user_id"] for row in quiz_db.answers(quiz.quiz_id)} == {player}
     assert quiz_db.score(quiz.quiz_id, player) == question.points
-    assert quiz_db.score(quiz.quiz_id, impersonated) == 0
+    assert victim_before == (
+        quiz_db.progress(quiz.quiz_id, impersonated),
+        quiz_db.servings(quiz.quiz_id, impersonated),
+    )
+    assert aws.posts_to(victims_connection) == []
+    state = next(m for m in aws.posts_to(connection_id) if m["type"] == "state")
+    assert state["you"]["score"] == question.points
 
 
 def test_a_message_from_an_unregistered_connection_is_refused(

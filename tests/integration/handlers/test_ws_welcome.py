@@ -168,10 +168,13 @@ def test_the_welcome_asked_for_by_connect_reaches_the_new_connection(
     ws_connect: Invoke, ws_welcome: Invoke, quiz: SeededQuiz, aws: Aws
 ) -> None:
     connection_id = new_connection_id()
-    query: dict[str, str | None] = {"quiz_id": quiz.quiz_id, "user_id": quiz.user_ids[1]}
     ws_connect(
         websocket_event(
-            "ws_connect", connection_id=connection_id, request_time_ms=now_ms(), query=query
+            "ws_connect",
+            connection_id=connection_id,
+            request_time_ms=now_ms(),
+            query={"quiz_id": quiz.quiz_id, "token": aws.token_for(quiz.user_ids[1])},
+            authorized_user_id=quiz.user_ids[1],
         )
     )
     (invocation,) = aws.invocations.invocations
@@ -222,7 +225,7 @@ def test_a_player_no_longer_allowed_in_is_disconnected_instead_of_welcomed(
     assert aws.connection_item(request.connection_id) is None
 
 
-# The handler sleeps for real between retries (about 5 s when every post is refused), so
+# The handler sleeps for real between retries (about 12 s when every post is refused), so
 # the exhausted-retries case runs the service it calls, with a sleep that only records.
 
 

@@ -41,6 +41,10 @@ class QuizChannel:
         """Drops a connection that answered 410, unless it is still opening."""
         self._registry.remove_if_settled(connection_id, time.time_ns() // 1_000_000)
 
+    def unregister(self, connection_id: str) -> None:
+        """Drops a connection known to be over (closed by us, or never opened), however young."""
+        self._registry.remove(connection_id)
+
     def send_to_player(
         self, endpoint: str, quiz_id: str, user_id: str, message: dict[str, Any]
     ) -> BroadcastReport:

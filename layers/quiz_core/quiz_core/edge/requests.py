@@ -45,20 +45,27 @@ def http_body(event: dict[str, Any]) -> str:
     return str(body)
 
 
-def json_object(text: str | None, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """The text as one JSON object, or InvalidRequest saying what is wrong with it."""
+def json_object(
+    text: str | None, max_bytes: int = MAX_BODY_BYTES, what: str = "body"
+) -> dict[str, Any]:
+    """The text as one JSON object, or InvalidRequest saying what is wrong with it.
+
+    ``what`` names the text in the refusals ("body", "message").
+    """
     if not text:
-        raise InvalidRequest("The body is empty; send a JSON object")
+        raise InvalidRequest(f"The {what} is empty; send a JSON object")
     if len(text.encode("utf-8", errors="surrogatepass")) > max_bytes:
-        raise InvalidRequest(f"The body is larger than {max_bytes} bytes")
+        raise InvalidRequest(f"The {what} is larger than {max_bytes} bytes")
     try:
-        payload = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        payload = json.loads(
+            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant
+        )
     except _DuplicateKey as exc:
-        raise InvalidRequest(f"The key {exc.key!r} appears twice", field=exc.key) from None
+        raise InvalidRequest(f"The key {exc.key!r} appears twice", field=exc.field) from None
     except (ValueError, RecursionError):
-        raise InvalidRequest("The body is not valid JSON") from None
+        raise InvalidRequest(f"The {what} is not valid JSON") from None
     if not isinstance(payload, dict):
-        raise InvalidRequest("The body must be a JSON object")
+        raise InvalidRequest(f"The {what} must be a JSON object")
     if _depth(payload) > MAX_DEPTH:
         raise InvalidRequest(f"The JSON is nested deeper than {MAX_DEPTH} levels")
     return payload
@@ -81,6 +88,9 @@ class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key[:40]
+        # The field goes back to the client as it is: a key with control characters or lone
+        # surrogates (which cannot be encoded as UTF-8) is named by its escaped spelling.
+        self.field = self.key if self.key.isprintable() else ascii(self.key)[1:-1]
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -90,6 +100,11 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         result[key] = value
     return result
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, though Python's parser takes them by default."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _depth(value: object) -> int:

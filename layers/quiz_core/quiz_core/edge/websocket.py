@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from quiz_core.delivery.quiz_channel import QuizChannel
+from quiz_core.edge.requests import json_object
 from quiz_core.errors import InvalidRequest, QuizError
 from quiz_core.rules import messages
 from quiz_core.rules.identifiers import ensure_identifier
@@ -60,18 +60,14 @@ def message_context(event: WebSocketEvent, endpoint: str) -> MessageContext:
 
 
 def parse_body(body: str | None) -> dict[str, Any]:
-    """The message as a JSON object, or InvalidRequest saying what is wrong with it."""
+    """The message as a JSON object, or InvalidRequest saying what is wrong with it.
+
+    The same rules as for HTTP bodies: size first, one object, no duplicated keys, bounded
+    nesting.
+    """
     if not body:
         raise InvalidRequest("The message is empty; send a JSON object with an 'action'")
-    if len(body.encode()) > MAX_MESSAGE_BYTES:
-        raise InvalidRequest(f"The message is larger than {MAX_MESSAGE_BYTES} bytes")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, RecursionError):
-        raise InvalidRequest("The message is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise InvalidRequest("The message must be a JSON object with an 'action'")
-    return payload
+    return json_object(body, MAX_MESSAGE_BYTES, what="message")
 
 
 def answer_request(payload: dict[str, Any]) -> AnswerRequest:

@@ -48,6 +48,16 @@ class Standing:
     score: int
     players: int
 
+    @classmethod
+    def by_user(cls, ranking: Sequence[LeaderboardEntry]) -> dict[str, Standing]:
+        """Each ranked player's standing, for messages sent to every connection of a quiz."""
+        return {e.user_id: cls(rank=e.rank, score=e.score, players=len(ranking)) for e in ranking}
+
+    @classmethod
+    def unranked(cls, players: int) -> Standing:
+        """The standing of a connection whose player is not (or no longer) in the ranking."""
+        return cls(rank=None, score=0, players=players)
+
 
 def quiz_summary(quiz: Quiz, now_ms: int) -> Message:
     return {

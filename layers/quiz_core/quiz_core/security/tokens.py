@@ -50,6 +50,9 @@ def verify_token(token: str, secret: bytes, now: int) -> TokenClaims:
     """The claims of a valid token; raises InvalidToken otherwise."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("empty or oversized token")
+    if not token.isascii():
+        # The signing input is ASCII by construction; anything else is not ours.
+        raise InvalidToken("not ASCII")
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidToken("not three dot-separated parts")

@@ -57,16 +57,11 @@ def push_leaderboard(
 ) -> BroadcastReport:
     marks.clear(quiz_id)
     ranking = repository.ranking(quiz_id)
-    by_user = {entry.user_id: entry for entry in ranking}
+    standings = messages.Standing.by_user(ranking)
     top = ranking[:LEADERBOARD_SIZE]
 
     def compose(connection: PlayerConnection) -> messages.Message:
-        entry = by_user.get(connection.user_id)
-        you = messages.Standing(
-            rank=entry.rank if entry else None,
-            score=entry.score if entry else 0,
-            players=len(ranking),
-        )
+        you = standings.get(connection.user_id) or messages.Standing.unranked(len(ranking))
         return messages.leaderboard(quiz_id, top, you, now_ms)
 
     return channel.send_each(endpoint, quiz_id, compose)

@@ -139,15 +139,10 @@ def finalize_quiz(
     if claimed is None:
         return False
     quiz, ranking = claimed
-    by_user = {entry.user_id: entry for entry in ranking}
+    standings = messages.Standing.by_user(ranking)
 
     def compose(connection: PlayerConnection) -> messages.Message:
-        entry = by_user.get(connection.user_id)
-        you = messages.Standing(
-            rank=entry.rank if entry else None,
-            score=entry.score if entry else 0,
-            players=len(ranking),
-        )
+        you = standings.get(connection.user_id) or messages.Standing.unranked(len(ranking))
         return messages.final_results(quiz, ranking, you, now_ms)
 
     report = channel.send_each(endpoint, quiz_id, compose)

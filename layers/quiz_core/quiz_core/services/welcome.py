@@ -84,7 +84,9 @@ def _post_when_open(
         if delivery is not Delivery.GONE:
             return delivery
 
-    channel.forget(request.connection_id)
+    # After every retry the client is taken to have left: its row goes even though it is
+    # younger than the opening grace that protects handshakes from other posts' 410s.
+    channel.unregister(request.connection_id)
     logger.warning("welcome never delivered", extra={"connection_id": request.connection_id})
     return Delivery.GONE
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities import parameters
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 
-from quiz_core.config import DatabaseConfig, DatabaseUrl, checked_database_url
+from quiz_core.config import ConfigError, DatabaseConfig, DatabaseUrl, checked_database_url
 
 Connection = psycopg.Connection[DictRow]
 T = TypeVar("T")
@@ -101,19 +101,33 @@ def url_from_secret(secret_id: str) -> DatabaseUrl:
 
     The secret is either the string itself or the JSON that RDS keeps for a database
     (``host``, ``port``, ``username``, ``password``, ``dbname``). Powertools caches it, so a
-    rotated password is picked up within the cache time on the next reconnect.
+    rotated password is picked up within the cache time on the next reconnect. A secret of
+    neither shape raises ``ConfigError`` naming the secret, never showing its value.
     """
     value = str(parameters.get_secret(secret_id, max_age=SECRET_CACHE_SECONDS))
+    source = f"the database secret {secret_id!r}"
     if not value.lstrip().startswith("{"):
-        return checked_database_url(value.strip())
-    fields = json.loads(value)
+        return checked_database_url(value.strip(), source)
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        raise ConfigError(f"{source} starts like JSON but is not valid JSON") from None
+    missing = [name for name in _RDS_SECRET_FIELDS if not isinstance(fields.get(name), str)]
+    if missing:
+        raise ConfigError(
+            f"{source} is JSON without the text fields {', '.join(missing)}; store an RDS "
+            "secret (host, username, password, optional port and dbname) or a postgresql:// URL"
+        )
     return DatabaseUrl(
         make_conninfo(
             host=fields["host"],
             port=str(fields.get("port", 5432)),
             user=fields["username"],
             password=fields["password"],
-            dbname=fields.get("dbname", "postgres"),
-            sslmode=fields.get("sslmode", "require"),
+            dbname=str(fields.get("dbname", "postgres")),
+            sslmode=str(fields.get("sslmode", "require")),
         )
     )
+
+
+_RDS_SECRET_FIELDS = ("host", "username", "password")

@@ -141,6 +141,11 @@ class QuizStore:
         self._conn.execute(
             "SELECT quiz_id FROM quizzes WHERE quiz_id = %s FOR NO KEY UPDATE", (quiz_id,)
         )
+        # Looked up again under the lock: the same player's other join, committed while this
+        # one waited, may have taken the last place.
+        existing = self.participation(quiz_id, user_id)
+        if existing is not None:
+            return existing, False
         if self.player_count(quiz_id) >= max_players:
             return None
         inserted = self._conn.execute(
