@@ -18,9 +18,10 @@ from tests.integration.handlers.harness import REGION, Aws, Handlers, QuizDataba
 from tests.support.events import join_event
 
 
-def _rds_secret(database_url: str, password: str = "") -> str:
+def _rds_secret(database_url: str, password: str | None = None) -> str:
     """The JSON RDS keeps for a database, naming the scratch database."""
     parts = conninfo_to_dict(database_url)
+    password = parts.get("password", "") if password is None else password
     return json.dumps(
         {
             "engine": "postgres",

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.integration.handlers.harness import Aws, Handlers, QuizDatabase, SeededQuiz, username
 from tests.support.events import (
@@ -69,14 +69,20 @@ class WrittenLogs:
 @pytest.fixture
 def session_handlers(aws: Aws, database_url: str) -> Iterator[tuple[Handlers, Handlers, str]]:
     """Handlers whose database URL holds a password, and ones whose database is unreachable."""
-    # The scratch server trusts local connections, so the password is sent but not needed.
-    with_password = make_conninfo(database_url, password=DATABASE_PASSWORD)
-    unreachable = make_conninfo(database_url, port="1", password=DATABASE_PASSWORD)
+    # A server that trusts local connections gets a made-up password it does not need; one
+    # that checks passwords (the local stack's) keeps its own, which is then the one to find.
+    password = database_password(database_url)
+    with_password = make_conninfo(database_url, password=password)
+    unreachable = make_conninfo(database_url, port="1", password=password)
     working = Handlers({**aws.computed_values(database_url), "DATABASE_URL": with_password})
     broken = Handlers({**aws.computed_values(database_url), "DATABASE_URL": unreachable})
     yield working, broken, with_password
     working.close()
     broken.close()
+
+
+def database_password(database_url: str) -> str:
+    return str(conninfo_to_dict(database_url).get("password") or DATABASE_PASSWORD)
 
 
 def _records_in_full(records: list[logging.LogRecord]) -> str:
@@ -223,7 +229,7 @@ def test_a_whole_session_logs_no_password_token_secret_database_url_or_event(
 
     forbidden = {
         "the password": PASSWORD,
-        "the database password": DATABASE_PASSWORD,
+        "the database password": database_password(database_url),
         "the database URL": database_url,
         "the signing secret": aws.token_secret,
         "an event": CANARY,
