@@ -23,7 +23,7 @@ from quiz_core.models import (
     utc_from_epoch_ms,
 )
 from quiz_core.rules import messages
-from quiz_core.rules.answers import decide_answer, decide_skip
+from quiz_core.rules.answers import AnswerDecision, Serving, decide_answer, decide_skip
 from quiz_core.rules.participation import ensure_can_answer, ensure_choice_exists, ensure_open
 from quiz_core.services.leaderboard_push import LeaderboardPushes
 from quiz_core.services.progress import (
@@ -100,6 +100,7 @@ def submit_answer(game: Gameplay, context: MessageContext, request: AnswerReques
     changes nothing.
     """
     connection = _registered(game.registry, context)
+    now = context.received_at_ms
 
     def work(store: QuizStore) -> _Step:
         quiz = _quiz(store, connection.quiz_id)
@@ -120,23 +121,7 @@ def submit_answer(game: Gameplay, context: MessageContext, request: AnswerReques
         decision = decide_answer(
             serving, question, request.choice, context.received_at_ms, progress.streak
         )
-        stored, progress = store.record_answer(
-            quiz.quiz_id,
-            connection.user_id,
-            question.question_id,
-            decision,
-            context.received_at_ms,
-        )
-        return _advance(
-            store,
-            quiz,
-            connection.user_id,
-            stored,
-            question,
-            progress,
-            serving.question_index + 1,
-            context.received_at_ms,
-        )
+        return _record_and_advance(store, quiz, connection, serving, decision, question, now)
 
     _tell(game, context, game.repository.transaction(work))
 
@@ -144,6 +129,7 @@ def submit_answer(game: Gameplay, context: MessageContext, request: AnswerReques
 def skip_question(game: Gameplay, context: MessageContext) -> None:
     """``next``: once the current question's time is up, records it unanswered and moves on."""
     connection = _registered(game.registry, context)
+    now = context.received_at_ms
 
     def work(store: QuizStore) -> _Step:
         quiz = _quiz(store, connection.quiz_id)
@@ -153,25 +139,11 @@ def skip_question(game: Gameplay, context: MessageContext) -> None:
         if not servings:
             raise NoCurrentQuestion(quiz.quiz_id)
         current = servings[-1]
-        stored = None
         if store.answer(quiz.quiz_id, connection.user_id, current.question_id) is None:
-            decision = decide_skip(current, context.received_at_ms)
-            stored, progress = store.record_answer(
-                quiz.quiz_id,
-                connection.user_id,
-                current.question_id,
-                decision,
-                context.received_at_ms,
-            )
+            decision = decide_skip(current, now)
+            return _record_and_advance(store, quiz, connection, current, decision, None, now)
         return _advance(
-            store,
-            quiz,
-            connection.user_id,
-            stored,
-            None,
-            progress,
-            current.question_index + 1,
-            context.received_at_ms,
+            store, quiz, connection.user_id, None, None, progress, current.question_index + 1, now
         )
 
     _tell(game, context, game.repository.transaction(work))
@@ -213,6 +185,31 @@ def answer_ping(
     """Replies ``pong`` and pushes back the expiry of the connection's row."""
     registry.extend(context.connection_id, context.received_at_ms // 1000 + ttl_seconds)
     channel.send(context.endpoint, context.connection_id, messages.pong(context.received_at_ms))
+
+
+def _record_and_advance(
+    store: QuizStore,
+    quiz: Quiz,
+    connection: ConnectionRecord,
+    serving: Serving,
+    decision: AnswerDecision,
+    question: Question | None,
+    now_ms: int,
+) -> _Step:
+    """Stores a decided answer (or skip), then serves the question after it."""
+    stored, progress = store.record_answer(
+        quiz.quiz_id, connection.user_id, serving.question_id, decision, now_ms
+    )
+    return _advance(
+        store,
+        quiz,
+        connection.user_id,
+        stored,
+        question,
+        progress,
+        serving.question_index + 1,
+        now_ms,
+    )
 
 
 def _advance(
