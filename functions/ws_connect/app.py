@@ -34,6 +34,10 @@ welcome = WelcomeTrigger(config.welcome_function_name)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ws = WebSocketEvent.from_event(event)
     logger.append_keys(connection_id=ws.connection_id)
+    if ws.event_type != "CONNECT":
+        # NOTE: some emulators route a message whose action is "$connect" here.
+        logger.warning("not a connect event", extra={"event_type": ws.event_type})
+        return {"statusCode": 200}
     try:
         request = ConnectRequest(
             connection_id=ws.connection_id,

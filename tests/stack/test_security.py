@@ -100,3 +100,18 @@ def test_more_than_ten_messages_in_a_second_are_rate_limited_and_the_socket_stay
         player.expect("pong", timeout=5)
     assert "rate_limited" in codes
     assert codes.count("pong") >= 10
+
+
+def test_a_message_naming_the_disconnect_route_does_not_unregister_the_connection(
+    stack: DeployedStack, seed_quiz: Callable[..., SeededQuiz]
+) -> None:
+    quiz = seed_quiz(players=1)
+    with Player(stack.join(quiz.quiz_id, quiz.user_ids[0])) as player:
+        player.expect("welcome")
+        player.send({"action": "$disconnect"})
+        player.send({"action": "$connect"})
+        time.sleep(1.1)  # past the rate limit's second, whatever the replies were
+        player.send({"action": "ping"})
+        pong = player.expect("pong")
+    assert pong["type"] == "pong"
+    assert "unknown_connection" not in [m.get("code") for m in player.received]

@@ -146,10 +146,12 @@ class Unauthorized(QuizError):
 
     code = "unauthorized"
 
-    def __init__(self, *, expired: bool = False) -> None:
+    def __init__(self, *, expired: bool = False, presented: bool = False) -> None:
         if expired:
             super().__init__("The token has expired; log in again with POST /login")
             self.code = "token_expired"
+        elif presented:
+            super().__init__("The token is not valid; log in again with POST /login")
         else:
             super().__init__(
                 "This needs 'Authorization: Bearer <token>' with a token from POST /login"

@@ -197,6 +197,9 @@ def test_next_after_the_time_is_up_records_a_skip_that_breaks_the_streak(
 
     send(ws_message, connection_id, skip_at, {"action": "next"})
 
+    skip_result = _results(aws, connection_id)[-1]
+    assert (skip_result["question_id"], skip_result["status"]) == (q[1].question_id, "skipped")
+    assert (skip_result["points"], skip_result["correct"]) == (0, False)
     following = _last(aws, connection_id, "question")
     assert (following["index"], following["question_id"]) == (2, q[2].question_id)
     assert (following["opens_at"], following["closes_at"]) == (

@@ -45,7 +45,7 @@ EXPECTED = {
         "ws_message", {"statusCode": 200}, ("answer_result", "question"), served_before_ms=400
     ),
     "ws_message_next": Expected(
-        "ws_message", {"statusCode": 200}, ("question",), served_before_ms=30_000
+        "ws_message", {"statusCode": 200}, ("answer_result", "question"), served_before_ms=30_000
     ),
     "ws_message_leaderboard": Expected("ws_message", {"statusCode": 200}, ("leaderboard",)),
     "ws_message_state": Expected("ws_message", {"statusCode": 200}, ("state",)),

@@ -28,3 +28,16 @@ def test_a_disconnect_of_an_already_forgotten_connection_succeeds(
 
     assert ws_disconnect(event) == {"statusCode": 200}
     assert aws.connection_ids() == set()
+
+
+def test_a_message_routed_to_the_disconnect_function_unregisters_nothing(
+    ws_disconnect: Invoke, aws: Aws
+) -> None:
+    connection_id = new_connection_id()
+    aws.register(connection_id, "quiz_a", "user_a", now_ms())
+    event = websocket_event("ws_disconnect", connection_id=connection_id, request_time_ms=now_ms())
+    event["requestContext"]["eventType"] = "MESSAGE"
+    event["body"] = '{"action": "$disconnect"}'
+
+    assert ws_disconnect(event) == {"statusCode": 200}
+    assert aws.connection_ids() == {connection_id}

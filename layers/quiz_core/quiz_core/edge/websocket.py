@@ -29,6 +29,7 @@ MAX_CHOICES = 6
 class WebSocketEvent:
     connection_id: str
     route_key: str
+    event_type: str
     domain_name: str
     stage: str
     request_time_ms: int
@@ -42,6 +43,7 @@ class WebSocketEvent:
         return cls(
             connection_id=context["connectionId"],
             route_key=context["routeKey"],
+            event_type=str(context.get("eventType", "")),
             domain_name=context["domainName"],
             stage=context["stage"],
             request_time_ms=int(context["requestTimeEpoch"]),

@@ -59,7 +59,7 @@ def claims_of(token: str, secret: bytes, now: datetime | int) -> TokenClaims:
     try:
         return verify_token(token, secret, seconds)
     except InvalidToken as exc:
-        raise Unauthorized(expired=exc.expired) from exc
+        raise Unauthorized(expired=exc.expired, presented=True) from exc
 
 
 def ensure_acting_as(claims: TokenClaims, user_id: str) -> None:

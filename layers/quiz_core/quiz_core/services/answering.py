@@ -141,7 +141,8 @@ def skip_question(game: Gameplay, context: MessageContext) -> None:
         current = servings[-1]
         if store.answer(quiz.quiz_id, connection.user_id, current.question_id) is None:
             decision = decide_skip(current, now)
-            return _record_and_advance(store, quiz, connection, current, decision, None, now)
+            question = store.question(current.question_id)
+            return _record_and_advance(store, quiz, connection, current, decision, question, now)
         return _advance(
             store, quiz, connection.user_id, None, None, progress, current.question_index + 1, now
         )
