@@ -43,6 +43,7 @@ def test_an_event_file_becomes_a_typed_event() -> None:
     assert event == WebSocketEvent(
         connection_id="CJp4AcK9oAMCKuQ=",
         route_key="$connect",
+        event_type="CONNECT",
         domain_name="abc123.execute-api.us-east-1.amazonaws.com",
         stage="live",
         request_time_ms=1732870770412,
