@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -46,16 +46,17 @@ class QuizChannel:
         self._registry.remove(connection_id)
 
     def send_to_player(
-        self, endpoint: str, quiz_id: str, user_id: str, message: dict[str, Any]
-    ) -> BroadcastReport:
-        """To every connection the player has open in the quiz (a phone and a tablet)."""
+        self, endpoint: str, quiz_id: str, user_id: str, messages: Sequence[dict[str, Any]]
+    ) -> None:
+        """The messages, in order, to every connection the player has open in the quiz.
+
+        The player's connections (a phone and a tablet) are looked up once for all of them.
+        """
         connection_ids = self._registry.connections_of_player(quiz_id, user_id)
-        return self._settle(
-            quiz_id,
-            message.get("type"),
-            len(connection_ids),
-            self._broadcaster.broadcast(endpoint, connection_ids, message),
-        )
+        for message in messages:
+            report = self._broadcaster.broadcast(endpoint, connection_ids, message)
+            self._settle(quiz_id, message.get("type"), len(connection_ids), report)
+            connection_ids = [cid for cid in connection_ids if cid not in report.gone]
 
     def broadcast(self, endpoint: str, quiz_id: str, message: dict[str, Any]) -> BroadcastReport:
         connection_ids = [c.connection_id for c in self._registry.players_of_quiz(quiz_id)]
@@ -67,12 +68,16 @@ class QuizChannel:
         endpoint: str,
         quiz_id: str,
         compose: Callable[[PlayerConnection], dict[str, Any] | None],
+        connections: Sequence[PlayerConnection] | None = None,
     ) -> BroadcastReport:
         """A message of its own to every connection of the quiz, built by ``compose``.
 
-        A connection for which ``compose`` returns None is left out.
+        A connection for which ``compose`` returns None is left out. ``connections`` saves
+        reading the quiz's connections again when the caller has just read them.
         """
-        composed = [(c.connection_id, compose(c)) for c in self._registry.players_of_quiz(quiz_id)]
+        if connections is None:
+            connections = list(self._registry.players_of_quiz(quiz_id))
+        composed = [(c.connection_id, compose(c)) for c in connections]
         items = [(cid, message) for cid, message in composed if message is not None]
         report = self._broadcaster.send_each(endpoint, items)
         kind = items[0][1].get("type") if items else None

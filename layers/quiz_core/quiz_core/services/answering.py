@@ -229,22 +229,22 @@ def _advance(
 
 
 def _tell(game: Gameplay, context: MessageContext, step: _Step) -> None:
-    quiz_id, user_id = step.quiz.quiz_id, step.user_id
+    now = context.received_at_ms
+    replies: list[messages.Message] = []
     if step.answer is not None and step.question is not None:
-        result = messages.answer_result(
-            step.answer, step.question, step.progress.score, step.already_answered
+        replies.append(
+            messages.answer_result(
+                step.answer, step.question, step.progress.score, step.already_answered
+            )
         )
-        game.channel.send_to_player(context.endpoint, quiz_id, user_id, result)
-    if step.already_answered:
-        return
-    if step.next_question is not None:
-        message = question_message(step.quiz, step.next_question, context.received_at_ms)
-        game.channel.send_to_player(context.endpoint, quiz_id, user_id, message)
-    elif step.finished is not None:
-        message = messages.player_finished(step.quiz, step.finished, context.received_at_ms)
-        game.channel.send_to_player(context.endpoint, quiz_id, user_id, message)
-    if step.answer is not None:
-        game.pushes.request(quiz_id, context.endpoint, context.received_at_ms)
+    if not step.already_answered:
+        if step.next_question is not None:
+            replies.append(question_message(step.quiz, step.next_question, now))
+        elif step.finished is not None:
+            replies.append(messages.player_finished(step.quiz, step.finished, now))
+    game.channel.send_to_player(context.endpoint, step.quiz.quiz_id, step.user_id, replies)
+    if step.answer is not None and not step.already_answered:
+        game.pushes.request(step.quiz.quiz_id, context.endpoint, now)
 
 
 def _registered(registry: ConnectionRegistry, context: MessageContext) -> ConnectionRecord:

@@ -79,13 +79,12 @@ def start_quiz(
             return None
         if now_ms >= epoch_ms(quiz.end_time):
             return quiz, {}
-        # Players already playing (they connected after the start time, before this step
-        # ran) were served by their welcome and hear nothing from here.
+        # A player welcomed after the start time but before this step already has their
+        # first question, and may be further on: sending it again would take them back to a
+        # question they answered. So only players this step serves hear from it (a welcome
+        # serving the same player meanwhile makes ``newly_served`` false).
         first: dict[str, Served] = {}
         for user_id in {c.user_id for c in connections}:
-            # A player welcomed after the start time but before this step already has
-            # their first question, and may be further on: sending it again would take
-            # them back to a question they answered.
             if store.servings(quiz_id, user_id):
                 continue
             served = serve_question(store, quiz, user_id, 0, now_ms)
@@ -105,8 +104,8 @@ def start_quiz(
         served = first.get(connection.user_id)
         return question_message(quiz, served, now_ms) if served else None
 
-    channel.send_each(endpoint, quiz_id, started)
-    channel.send_each(endpoint, quiz_id, question)
+    channel.send_each(endpoint, quiz_id, started, connections)
+    channel.send_each(endpoint, quiz_id, question, connections)
     logger.info("quiz started", extra={"quiz_id": quiz_id, "players": len(first)})
     return True
 
@@ -145,8 +144,9 @@ def finalize_quiz(
         you = standings.get(connection.user_id) or messages.Standing.unranked(len(ranking))
         return messages.final_results(quiz, ranking, you, now_ms)
 
-    report = channel.send_each(endpoint, quiz_id, compose)
-    for connection in list(registry.players_of_quiz(quiz_id)):
+    connections = list(registry.players_of_quiz(quiz_id))
+    report = channel.send_each(endpoint, quiz_id, compose, connections)
+    for connection in connections:
         api.close_connection(endpoint, connection.connection_id)
         registry.remove(connection.connection_id)
     logger.info("quiz finalized", extra={"quiz_id": quiz_id, "delivered": report.delivered})

@@ -56,10 +56,15 @@ def open_connection(
     ttl_seconds: int,
 ) -> ConnectionRecord:
     """Admits a participant's connection, registers it, and asks for its welcome."""
-    quiz = repository.quiz(request.quiz_id)
+    quiz, participation = repository.transaction(
+        lambda store: (
+            store.quiz(request.quiz_id),
+            store.participation(request.quiz_id, request.user_id),
+        )
+    )
     if quiz is None:
         raise QuizNotFound(request.quiz_id)
-    if repository.participation(request.quiz_id, request.user_id) is None:
+    if participation is None:
         raise NotAParticipant(request.quiz_id, request.user_id)
     ensure_can_connect(quiz, utc_from_epoch_ms(request.requested_at_ms))
 

@@ -8,7 +8,6 @@ offers the single-statement reads as shortcuts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,17 +28,6 @@ LEADERBOARD_SIZE = 10
 # Ranking, in both queries below: score, then less total answer time, then user id.
 
 
-@dataclass(frozen=True)
-class PlayerView:
-    """What a player sees on arrival, read in one transaction."""
-
-    quiz: Quiz | None
-    user: User | None
-    participation: Participation | None
-    questions: list[Question]
-    leaderboard: list[LeaderboardEntry]
-
-
 class QuizRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -52,9 +40,6 @@ class QuizRepository:
         """Runs ``work`` in one transaction; it may run twice after a lost connection."""
         return self._database.run(lambda conn: work(QuizStore(conn)))
 
-    def quiz(self, quiz_id: str) -> Quiz | None:
-        return self.transaction(lambda store: store.quiz(quiz_id))
-
     def quiz_and_user(self, quiz_id: str, user_id: str) -> tuple[Quiz | None, User | None]:
         return self.transaction(lambda store: (store.quiz(quiz_id), store.user(user_id)))
 
@@ -66,12 +51,6 @@ class QuizRepository:
         None when the quiz already has ``max_players`` other players.
         """
         return self.transaction(lambda store: store.join(quiz_id, user_id, max_players))
-
-    def participation(self, quiz_id: str, user_id: str) -> Participation | None:
-        return self.transaction(lambda store: store.participation(quiz_id, user_id))
-
-    def leaderboard(self, quiz_id: str, limit: int = LEADERBOARD_SIZE) -> list[LeaderboardEntry]:
-        return self.transaction(lambda store: store.ranking(quiz_id, limit))
 
     def ranking(self, quiz_id: str) -> list[LeaderboardEntry]:
         """Every participant of the quiz, best first."""
@@ -216,10 +195,11 @@ class QuizStore:
 
     def serve(self, quiz_id: str, user_id: str, serving: Serving) -> Serving:
         """Stores the serving unless that question was served already; returns the stored one."""
-        self._conn.execute(
+        inserted = self._conn.execute(
             "INSERT INTO servings"
             " (quiz_id, user_id, question_id, question_index, served_at_ms, closes_at_ms)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+            " RETURNING question_id",
             (
                 quiz_id,
                 user_id,
@@ -228,7 +208,9 @@ class QuizStore:
                 serving.served_at_ms,
                 serving.closes_at_ms,
             ),
-        )
+        ).fetchone()
+        if inserted:
+            return serving
         stored = self.serving(quiz_id, user_id, serving.question_id)
         if stored is None:
             raise RuntimeError("a question index was served twice with different questions")
