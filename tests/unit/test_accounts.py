@@ -158,3 +158,13 @@ def test_a_wrong_password_and_an_unknown_user_fail_alike(
 
     assert refused.value.message == InvalidCredentials().message
     assert repository.lookups[-1] == username
+
+
+def test_a_token_that_was_sent_but_is_not_valid_is_told_to_log_in_again() -> None:
+    with pytest.raises(Unauthorized) as sent:
+        claims_of("not.a.token", SECRET, NOW)
+    with pytest.raises(Unauthorized) as missing:
+        bearer_token({"headers": {}})
+
+    assert "log in again" in sent.value.message
+    assert "Authorization: Bearer" in missing.value.message

@@ -172,3 +172,16 @@ def test_a_refused_connection_gets_403_and_leaves_no_trace(
     assert response == {"statusCode": 403}
     assert aws.connection_item(connection_id) is None
     assert aws.invocations.invocations == []
+
+
+def test_a_message_routed_to_the_connect_function_registers_nothing(
+    ws_connect: Invoke, quiz: SeededQuiz, aws: Aws
+) -> None:
+    connection_id = new_connection_id()
+    event = _connect_event(connection_id, now_ms(), quiz.quiz_id, quiz.user_ids[0])
+    event["requestContext"]["eventType"] = "MESSAGE"  # type: ignore[index]
+    event["body"] = '{"action": "$connect"}'
+
+    assert ws_connect(event) == {"statusCode": 200}
+    assert aws.connection_item(connection_id) is None
+    assert aws.invocations.invocations == []
